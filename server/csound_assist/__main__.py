@@ -1,0 +1,3 @@
+from csound_assist.cli import main
+
+main()
