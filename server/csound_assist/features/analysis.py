@@ -1,0 +1,486 @@
+"""A document outline: sections, instruments, UDOs, statements, variables, macros, labels, score events.
+
+Csound is line-oriented, so the outline is built per line from the text with comments and string contents
+blanked out (columns preserved). It is computed once per document version and shared by every feature;
+the tree (`csound_assist.parsing`) refines what the text cannot tell — e.g. whether the cursor sits inside
+a comment or string — see `features.context`. Working from lines keeps every feature useful on files that
+are too large to parse and on code so broken that the tree is mostly ERROR nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from csound_assist.features.document import Document, Pos, Span
+
+IDENT = re.compile(r"[A-Za-z_]\w*")
+# Comments, strings and multi-line strings; group 1 set for strings (content blanked, quotes kept).
+_BLANK = re.compile(
+    r'/\*.*?(?:\*/|\Z)|;[^\n]*|//[^\n]*|"((?:\\.|[^"\\\n])*)"|\{\{(.*?)(?:\}\}|\Z)',
+    re.DOTALL,
+)
+_SECTION_TAG = re.compile(r"<(/?)(Cs\w+)\b[^>]*>", re.IGNORECASE)
+_INSTR = re.compile(r"^\s*instr\b\s*(.*)$")
+_UDO_OLD = re.compile(r"^\s*opcode\s+(\w+)\s*,\s*([\w\[\]]*)\s*,\s*([\w\[\]]*)")
+_UDO_NEW = re.compile(r"^\s*opcode\s+(\w+)\s*\((.*?)\)\s*(?::\s*\(?([^)\s]*)\)?)?")
+_LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?=\s|$)")
+_DEFINE = re.compile(r"#define\s+(\w+)(?:\(([^)]*)\))?\s*#((?:\\#|[^#])*)#?", re.DOTALL)
+_MACRO_USE = re.compile(r"\$(\w+)")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+HEADER_VARS = ("sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4")
+KEYWORDS = frozenset(
+    ["instr", "endin", "opcode", "endop", "if", "then", "ithen", "kthen", "elseif", "else", "endif", "while", "until", "do", "od", "goto", "igoto", "kgoto", "return", "rireturn"]
+)
+# Rate of a variable from its name (after an optional g prefix).
+RATE_PREFIXES = {"a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w"}
+CODE_SECTIONS = {"orc", "sco", "options"}
+
+
+@dataclass(slots=True)
+class Token:
+    text: str
+    line: int
+    start: int
+    end: int
+
+    @property
+    def span(self) -> Span:
+        return Span.on_line(self.line, self.start, self.end)
+
+
+@dataclass(slots=True)
+class Block:
+    """An `instr … endin` or `opcode … endop` block (end_line inclusive)."""
+
+    kind: str  # "instr" | "opcode"
+    names: list[Token]
+    start_line: int
+    end_line: int
+    header: str
+    doc: str = ""
+    out_types: str = ""
+    in_types: str = ""
+    arg_names: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return ", ".join(t.text for t in self.names) or "?"
+
+
+@dataclass(slots=True)
+class Statement:
+    line: int
+    outputs: list[Token]
+    opcode: Token | None
+    # Argument segments split at top-level commas: (start, end) columns of each, trimmed.
+    args: list[tuple[int, int]]
+    args_start: int
+    label: Token | None = None
+
+
+@dataclass(slots=True)
+class Variable:
+    name: str
+    rate: str
+    is_global: bool
+    definition: Token
+    block: Block | None
+    statement: Statement | None = None
+
+
+@dataclass(slots=True)
+class Macro:
+    name: str
+    params: list[str]
+    body: str
+    token: Token
+
+
+@dataclass(slots=True)
+class ScoreEvent:
+    letter: Token
+    fields: list[Token]
+
+
+@dataclass(slots=True)
+class Section:
+    name: str  # e.g. "CsInstruments"
+    start_line: int
+    end_line: int
+
+
+@dataclass
+class Outline:
+    kind: str
+    regions: list[str]  # per line: "orc" | "sco" | "options" | "other"
+    code: list[str]  # per line, comments and string contents blanked (columns kept)
+    sections: list[Section] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    statements: dict[int, Statement] = field(default_factory=dict)
+    variables: dict[tuple[str, int], Variable] = field(default_factory=dict)
+    globals: dict[str, Variable] = field(default_factory=dict)
+    macros: dict[str, Macro] = field(default_factory=dict)
+    labels: list[tuple[Token, Block | None]] = field(default_factory=list)
+    score: list[ScoreEvent] = field(default_factory=list)
+    comment_blocks: list[tuple[int, int]] = field(default_factory=list)
+    _block_starts: list[int] = field(default_factory=list, repr=False)
+
+    def block_at(self, line: int) -> Block | None:
+        i = bisect_right(self._block_starts, line) - 1
+        if i >= 0 and self.blocks[i].start_line <= line <= self.blocks[i].end_line:
+            return self.blocks[i]
+        return None
+
+    def region(self, line: int) -> str:
+        return self.regions[line] if 0 <= line < len(self.regions) else "other"
+
+    def instruments(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "instr"]
+
+    def udos(self) -> dict[str, Block]:
+        return {b.names[0].text: b for b in self.blocks if b.kind == "opcode" and b.names}
+
+    def find_instrument(self, name: str) -> Block | None:
+        name = name.strip('"').lstrip("+")
+        for block in self.instruments():
+            if any(t.text.lstrip("+") == name for t in block.names):
+                return block
+        return None
+
+    def variable(self, name: str, line: int) -> Variable | None:
+        """The variable `name` visible at `line`: the enclosing block's local, else a global."""
+        block = self.block_at(line)
+        if block is not None and (name, block.start_line) in self.variables:
+            return self.variables[(name, block.start_line)]
+        return self.globals.get(name)
+
+    def visible_variables(self, line: int) -> list[Variable]:
+        block = self.block_at(line)
+        local = [
+            v for (_, start), v in self.variables.items()
+            if block is not None and start == block.start_line
+        ]
+        return local + list(self.globals.values())
+
+
+def rate_of(name: str) -> str:
+    """The rate letter a Csound variable name implies ("" when it implies none)."""
+    base = name[1:] if name.startswith("g") and len(name) > 1 else name
+    if re.fullmatch(r"p\d+", name):
+        return "i"
+    return RATE_PREFIXES.get(base[:1], "")
+
+
+def blank_code(text: str) -> str:
+    """`text` with comments and string contents replaced by spaces; newlines and columns kept."""
+
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith('"'):
+            return '"' + re.sub(r"[^\n]", " ", s[1:-1]) + '"' if len(s) > 1 else s
+        return re.sub(r"[^\n]", " ", s)
+
+    return _BLANK.sub(repl, text)
+
+
+def split_args(code: str, start: int) -> list[tuple[int, int]]:
+    """Split `code[start:]` at top-level commas into trimmed (start, end) column pairs."""
+    segs: list[tuple[int, int]] = []
+    depth = 0
+    seg_start = start
+    for i in range(start, len(code)):
+        ch = code[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            segs.append(_trim(code, seg_start, i))
+            seg_start = i + 1
+    segs.append(_trim(code, seg_start, len(code)))
+    if len(segs) == 1 and segs[0][0] == segs[0][1]:
+        return []
+    return segs
+
+
+def _trim(code: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and code[a].isspace():
+        a += 1
+    while b > a and code[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def parse_statement(code: str, line: int, is_opcode: Callable[[str], bool]) -> Statement | None:
+    """Split one orchestra line into label, outputs, opcode and argument segments."""
+    label = None
+    pos = 0
+    m = _LABEL.match(code)
+    if m:
+        label = Token(m.group(1), line, m.start(1), m.end(1))
+        pos = m.end()
+    n = len(code)
+    while pos < n and code[pos].isspace():
+        pos += 1
+    first = IDENT.match(code, pos)
+    if first is None:
+        return Statement(line, [], None, [], pos, label) if label else None
+    word = first.group(0)
+    tok = Token(word, line, first.start(), first.end())
+    after = _skip_ws(code, first.end())
+    if word in KEYWORDS:
+        return Statement(line, [], tok, split_args(code, first.end()), first.end(), label)
+    nxt = code[after : after + 1]
+    if is_opcode(word) and nxt not in (",", "=", "[", ":") or nxt == "(":
+        return Statement(line, [], tok, split_args(code, first.end()), first.end(), label)
+    outputs = [tok]
+    p = _skip_brackets(code, first.end())
+    while True:
+        p = _skip_ws(code, p)
+        if p < n and code[p] == ",":
+            m2 = IDENT.match(code, _skip_ws(code, p + 1))
+            if not m2:
+                break
+            outputs.append(Token(m2.group(0), line, m2.start(), m2.end()))
+            p = _skip_brackets(code, m2.end())
+            continue
+        break
+    p = _skip_ws(code, p)
+    if code.startswith("=", p) and not code.startswith("==", p):
+        op = Token("=", line, p, p + 1)
+        return Statement(line, outputs, op, split_args(code, p + 1), p + 1, label)
+    m3 = IDENT.match(code, p)
+    if m3:
+        op = Token(m3.group(0), line, m3.start(), m3.end())
+        return Statement(line, outputs, op, split_args(code, m3.end()), m3.end(), label)
+    # Outputs typed so far but no opcode yet (e.g. while typing "aSig ").
+    return Statement(line, outputs, None, [], p, label)
+
+
+def _skip_ws(code: str, p: int) -> int:
+    n = len(code)
+    while p < n and code[p] in " \t\r":
+        p += 1
+    return p
+
+
+def _skip_brackets(code: str, p: int) -> int:
+    """Skip array brackets and Csound 7 type annotations after a variable name (kArr[], aSig:a)."""
+    while p < len(code) and code[p] in "[]:":
+        if code[p] == ":":
+            m = IDENT.match(code, p + 1)
+            p = m.end() if m else p + 1
+        else:
+            p += 1
+    return p
+
+
+def build_outline(doc: Document, kb: Any = None) -> Outline:
+    """Build (or fetch the cached) outline of `doc`; `kb` (may be None while loading) tells opcodes."""
+    opcodes = kb.opcodes if kb is not None else {}
+    # Keyed by the knowledge base: an outline built before it loaded is rebuilt once it is there.
+    return doc.cached(f"outline:{id(kb)}", lambda: _build(doc, opcodes.__contains__))
+
+
+def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
+    text = doc.text
+    raw_lines = doc.lines
+    code = blank_code(text).split("\n")
+    out = Outline(kind=doc.kind, regions=_regions(doc.kind, raw_lines), code=code)
+    if doc.kind == "csd":
+        out.sections = _sections(raw_lines)
+    char_starts = [0, *accumulate(len(line) + 1 for line in raw_lines)]
+
+    # Macros (may span lines) from the raw text.
+    for m in _DEFINE.finditer(text):
+        line = bisect_right(char_starts, m.start(1)) - 1
+        col = m.start(1) - char_starts[line]
+        params = [p.strip() for p in (m.group(2) or "").replace("#", "'").split("'") if p.strip()]
+        out.macros[m.group(1)] = Macro(m.group(1), params, m.group(3).strip(),
+                                       Token(m.group(1), line, col, col + len(m.group(1))))
+
+    udo_names = {m.group(1) for m in re.finditer(r"^\s*opcode\s+(\w+)", text, re.MULTILINE)}
+
+    def opcode_like(name: str) -> bool:
+        return name in udo_names or is_opcode(name)
+
+    current: Block | None = None
+    comment_run: tuple[int, int] | None = None
+    for i, line in enumerate(code):
+        raw = raw_lines[i]
+        stripped_raw = raw.lstrip()
+        is_comment_line = stripped_raw.startswith((";", "//")) and not line.strip()
+        if is_comment_line:
+            comment_run = (comment_run[0], i) if comment_run and comment_run[1] == i - 1 else (i, i)
+            if comment_run[1] > comment_run[0]:
+                if out.comment_blocks and out.comment_blocks[-1][0] == comment_run[0]:
+                    out.comment_blocks[-1] = comment_run
+                else:
+                    out.comment_blocks.append(comment_run)
+        region = out.regions[i]
+        if region == "sco":
+            ev = _score_event(line, i)
+            if ev:
+                out.score.append(ev)
+            continue
+        if region != "orc" or not line.strip():
+            continue
+        m = _INSTR.match(line)
+        if m:
+            current = _open_block("instr", line, i, raw_lines, m)
+            out.blocks.append(current)
+            continue
+        m = _UDO_OLD.match(line) or _UDO_NEW.match(line)
+        if m and line.lstrip().startswith("opcode"):
+            current = _open_udo(line, i, raw_lines, m)
+            out.blocks.append(current)
+            continue
+        word = line.strip().split(maxsplit=1)[0] if line.strip() else ""
+        if word in ("endin", "endop"):
+            if current is not None:
+                current.end_line = i
+            current = None
+            continue
+        st = parse_statement(line, i, opcode_like)
+        if st is None:
+            continue
+        out.statements[i] = st
+        if st.label is not None:
+            out.labels.append((st.label, current))
+        if current is not None and current.kind == "opcode" and st.opcode and st.opcode.text == "xin":
+            current.arg_names = [t.text for t in st.outputs]
+        for tok in st.outputs:
+            _define(out, tok, current, st)
+    # An unterminated block runs to its section's end (or the document's).
+    for block in out.blocks:
+        if block.end_line < block.start_line:
+            end = block.start_line
+            while end + 1 < len(code) and out.regions[end + 1] == "orc":
+                end += 1
+            block.end_line = end
+    out._block_starts = [b.start_line for b in out.blocks]
+    return out
+
+
+def _define(out: Outline, tok: Token, block: Block | None, st: Statement) -> None:
+    name = tok.text
+    rate = rate_of(name)
+    is_global = name.startswith("g") or block is None
+    var = Variable(name, rate, is_global, tok, None if is_global else block, st)
+    if is_global:
+        out.globals.setdefault(name, var)
+    else:
+        assert block is not None
+        out.variables.setdefault((name, block.start_line), var)
+
+
+def _open_block(kind: str, line: str, i: int, raw: list[str], m: re.Match[str]) -> Block:
+    names: list[Token] = []
+    for nm in re.finditer(r"\+?[A-Za-z_]\w*|\d+", line[m.start(1):]):
+        s = m.start(1) + nm.start()
+        names.append(Token(nm.group(0), i, s, s + len(nm.group(0))))
+    return Block(kind, names, i, -1, raw[i].strip(), _doc_above(raw, i))
+
+
+def _open_udo(line: str, i: int, raw: list[str], m: re.Match[str]) -> Block:
+    name = Token(m.group(1), i, m.start(1), m.end(1))
+    if m.re is _UDO_OLD:
+        outs, ins = m.group(2), m.group(3)
+    else:  # Csound 7: opcode name(arg:type, …):(types)
+        outs, ins = m.group(3) or "", m.group(2) or ""
+    return Block("opcode", [name], i, -1, raw[i].strip(), _doc_above(raw, i), outs or "", ins or "")
+
+
+def _doc_above(raw: list[str], i: int) -> str:
+    """Comment lines directly above a header, plus a trailing comment on the header line."""
+    docs: list[str] = []
+    j = i - 1
+    while j >= 0 and raw[j].lstrip().startswith((";", "//")):
+        docs.append(raw[j].lstrip().lstrip(";/").strip())
+        j -= 1
+    docs.reverse()
+    tail = re.search(r"(?:;|//)(.*)$", raw[i])
+    if tail and tail.group(1).strip():
+        docs.append(tail.group(1).strip())
+    return "\n".join(d for d in docs if d)
+
+
+def _score_event(line: str, i: int) -> ScoreEvent | None:
+    m = re.match(r"\s*([a-zA-Z{}])", line)
+    if not m:
+        return None
+    letter = Token(m.group(1), i, m.start(1), m.end(1))
+    fields = [Token(f.group(0), i, f.start(), f.end())
+              for f in re.finditer(r'"[^"]*"|[^\s"]+', line[m.end(1):])]
+    for f in fields:
+        f.start += m.end(1)
+        f.end += m.end(1)
+    return ScoreEvent(letter, fields)
+
+
+def _regions(kind: str, lines: list[str]) -> list[str]:
+    if kind in ("orc", "sco"):
+        return [kind] * len(lines)
+    names = {"csinstruments": "orc", "csscore": "sco", "csoptions": "options"}
+    regions: list[str] = []
+    state = "other"
+    for line in lines:
+        tagged = False
+        for tag in _SECTION_TAG.finditer(line):
+            target = names.get(tag.group(2).lower())
+            if target is not None:
+                tagged = True
+                state = "other" if tag.group(1) else target
+        # A tag line belongs to no section: code sharing a line with a tag is not analysed.
+        regions.append("other" if tagged else state)
+    return regions
+
+
+def _sections(lines: list[str]) -> list[Section]:
+    out: list[Section] = []
+    open_at: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for tag in _SECTION_TAG.finditer(line):
+            name = tag.group(2)
+            if tag.group(1):
+                start = open_at.pop(name.lower(), None)
+                if start is not None:
+                    out.append(Section(name, start, i))
+            else:
+                open_at[name.lower()] = i
+    for name, start in open_at.items():
+        out.append(Section(name, start, len(lines) - 1))
+    return sorted(out, key=lambda s: s.start_line)
+
+
+def word_at(line: str, char: int, pattern: re.Pattern[str] = IDENT) -> tuple[str, int, int] | None:
+    """The identifier touching column `char` (cursor before or after it)."""
+    for m in pattern.finditer(line):
+        if m.start() <= char <= m.end():
+            return m.group(0), m.start(), m.end()
+        if m.start() > char:
+            break
+    return None
+
+
+def identifier_occurrences(code_line: str, name: str) -> list[tuple[int, int]]:
+    """Columns of `name` as a whole identifier (not a macro use, not part of another word)."""
+    pat = re.compile(r"(?<![\w$#.])" + re.escape(name) + r"(?!\w)")
+    return [(m.start(), m.end()) for m in pat.finditer(code_line)]
+
+
+def is_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text) is not None
+
+
+__all__ = [
+    "HEADER_VARS", "Block", "Macro", "Outline", "Pos", "ScoreEvent", "Section", "Span", "Statement",
+    "Token", "Variable", "blank_code", "build_outline", "identifier_occurrences", "parse_statement",
+    "rate_of", "split_args", "word_at", "_MACRO_USE",
+]

@@ -1,0 +1,199 @@
+"""Hover: opcode docs (with the parameter under the cursor), variables, instruments, UDOs, GENs, score
+p-fields, macros, header variables and command-line flags."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lsprotocol import types
+
+from csound_assist.features import kbinfo
+from csound_assist.features.analysis import (
+    HEADER_VARS,
+    IDENT,
+    Block,
+    Outline,
+    build_outline,
+    word_at,
+)
+from csound_assist.features.completion import opcode_markdown
+from csound_assist.features.context import find_call, in_opaque
+from csound_assist.features.document import Document, Pos, Span
+from csound_assist.features.protocol import code_block, lsp_range, markdown
+
+_FLAG = re.compile(r"--?[A-Za-z0-9_\-]+(?:=\S*)?")
+_SCORE_FIELD = re.compile(r'"[^"]*"|[^\s"]+')
+
+
+def hover(doc: Document, kb: Any, pos: Pos) -> types.Hover | None:
+    outline = build_outline(doc, kb)
+    line = doc.line(pos.line)
+    region = outline.region(pos.line)
+    if region == "options":
+        return _flag_hover(doc, kb, pos, line)
+    if region not in ("orc", "sco") or in_opaque(doc, outline, pos):
+        return None
+    if region == "sco":
+        return _score_hover(doc, kb, outline, pos, line)
+    hit = word_at(line, pos.char)
+    if hit is None:
+        return None
+    word, start, end = hit
+    span = Span.on_line(pos.line, start, end)
+    text = _orc_word(kb, outline, word, pos, start, line)
+    if not text:
+        return None
+    return types.Hover(contents=markdown(text), range=lsp_range(doc, span))
+
+
+def _orc_word(kb: Any, outline: Outline, word: str, pos: Pos, start: int, line: str) -> str | None:
+    if start > 0 and line[start - 1] == "$":
+        macro = outline.macros.get(word)
+        return code_block(f"#define {word} #{macro.body}#") if macro else None
+    code = outline.code[pos.line]
+    st = outline.statements.get(pos.line)
+    # Instrument header: `instr 1, Name`.
+    block = outline.block_at(pos.line)
+    if block is not None and block.start_line == pos.line:
+        return _block_markdown(block)
+    udo = outline.udos().get(word)
+    if udo is not None:
+        return _block_markdown(udo)
+    op = kbinfo.get(kb, word)
+    if op is not None and not (st and any(t.start == start for t in st.outputs)):
+        return opcode_markdown(op)
+    if word in HEADER_VARS:
+        docs = dict(kbinfo.entries(getattr(kb, "header_vars", None)))
+        return f"**{word}** — orchestra header variable" + (f"\n\n{docs[word]}" if docs.get(word)
+                                                            else "")
+    parts = []
+    var = outline.variable(word, pos.line)
+    if var is not None:
+        scope = "global" if var.is_global else f"local to {_block_title(var.block)}"
+        defn = outline.code[var.definition.line].strip() if var.definition.line < len(
+            outline.code) else ""
+        parts.append(f"**{word}** — {_rate_name(var.rate)} variable, {scope}\n\n"
+                     f"defined on line {var.definition.line + 1}:\n\n{code_block(defn)}")
+    elif re.fullmatch(r"p\d+", word):
+        parts.append(f"**{word}** — p-field {word[1:]} of the score event (i-rate)")
+    # An argument: add the parameter's doc from the opcode being called.
+    call = find_call(code, pos.line, start, st)
+    if call is not None and not (st and any(t.start == start for t in st.outputs)):
+        param = _param_doc(kb, call.name, call.arg_index)
+        if param:
+            parts.append(param)
+    return "\n\n---\n\n".join(parts) or None
+
+
+def _param_doc(kb: Any, name: str, index: int) -> str | None:
+    op = kbinfo.get(kb, name)
+    if op is None:
+        return None
+    params = getattr(op, "params", None) or {}
+    for sig in kbinfo.signatures(op):
+        names = kbinfo.param_names(op, sig)
+        if index < len(names):
+            pname = names[index]
+            doc = params.get(pname)
+            return f"argument `{pname}` of **{name}**" + (f" — {doc}" if doc else "")
+    return None
+
+
+def _rate_name(rate: str) -> str:
+    return {"a": "audio-rate", "k": "control-rate", "i": "init-time", "S": "string",
+            "f": "f-sig (streaming spectral)", "w": "spectral"}.get(rate, "untyped")
+
+
+def _block_title(block: Block | None) -> str:
+    if block is None:
+        return "global"
+    return f"instr {block.name}" if block.kind == "instr" else f"opcode {block.name}"
+
+
+def _block_markdown(block: Block) -> str:
+    kind = "instrument" if block.kind == "instr" else "user-defined opcode"
+    text = f"**{block.name}** — {kind}, line {block.start_line + 1}\n\n{code_block(block.header)}"
+    if block.kind == "opcode" and block.arg_names:
+        text += f"\n\narguments: {', '.join(block.arg_names)}"
+    if block.doc:
+        text += f"\n\n{block.doc}"
+    return text
+
+
+def _score_hover(doc: Document, kb: Any, outline: Outline, pos: Pos, line: str) -> types.Hover | None:
+    code = outline.code[pos.line]
+    m = re.match(r"\s*([A-Za-z])", code)
+    if m is None:
+        return None
+    letter = m.group(1)
+    fields = [(f.group(0), f.start() + m.end(), f.end() + m.end())
+              for f in _SCORE_FIELD.finditer(line[m.end():])]
+    if m.start(1) <= pos.char <= m.end(1):
+        from csound_assist.features.completion import SCORE_LETTERS
+
+        desc = SCORE_LETTERS.get(letter)
+        if desc is None:
+            return None
+        return types.Hover(contents=markdown(f"**{letter}** — {desc}"),
+                           range=lsp_range(doc, Span.on_line(pos.line, m.start(1), m.end(1))))
+    for index, (text, start, end) in enumerate(fields, start=1):
+        if not start <= pos.char <= end:
+            continue
+        span = lsp_range(doc, Span.on_line(pos.line, start, end))
+        body = None
+        if letter == "f" and index == 4:
+            gen = kbinfo.lookup(getattr(kb, "gens", None), text.lstrip("-"))
+            if gen is not None:
+                body = f"**GEN{text.lstrip('-')}**\n\n{kbinfo.describe(gen)}"
+        elif letter == "i" and index == 1:
+            block = outline.find_instrument(text)
+            body = _block_markdown(block) if block else f"instrument {text} is not defined"
+        elif letter == "i" and fields:
+            block = outline.find_instrument(fields[0][0])
+            body = _pfield_markdown(outline, block, index)
+        if body:
+            return types.Hover(contents=markdown(body), range=span)
+        return None
+    return None
+
+
+def _pfield_markdown(outline: Outline, block: Block | None, index: int) -> str:
+    names = {1: "instrument", 2: "start time", 3: "duration"}
+    head = f"**p{index}**" + (f" — {names[index]}" if index in names else "")
+    if block is None:
+        return head
+    readers = []
+    pat = re.compile(rf"(?<![\w$])p{index}(?!\w)")
+    for ln in range(block.start_line, block.end_line + 1):
+        if pat.search(outline.code[ln]):
+            st = outline.statements.get(ln)
+            target = ", ".join(t.text for t in st.outputs) if st and st.outputs else None
+            readers.append(f"p{index} → {target} in instr {block.name}" if target
+                           else f"read on line {ln + 1} of instr {block.name}")
+    if not readers and index > 3:
+        readers.append(f"not read by instr {block.name}")
+    return head + ("\n\n" + "\n\n".join(readers) if readers else "")
+
+
+def _flag_hover(doc: Document, kb: Any, pos: Pos, line: str) -> types.Hover | None:
+    for m in _FLAG.finditer(line):
+        if m.start() <= pos.char <= m.end():
+            flags = getattr(kb, "flags", None)
+            flag = m.group(0).split("=", 1)[0]
+            entry = kbinfo.lookup(flags, flag)
+            if entry is None:
+                # Short flags carry their value glued on (-odac, -b512): try the prefix.
+                for n in range(len(flag) - 1, 1, -1):
+                    entry = kbinfo.lookup(flags, flag[:n])
+                    if entry is not None:
+                        flag = flag[:n]
+                        break
+            if entry is None:
+                return None
+            return types.Hover(contents=markdown(f"**{flag}** — {kbinfo.describe(entry)}"),
+                               range=lsp_range(doc, Span.on_line(pos.line, m.start(), m.end())))
+    return None
+
+
+__all__ = ["IDENT", "hover"]

@@ -1,0 +1,160 @@
+"""The csound-assist language server: a pygls `LanguageServer` and a registry of feature modules.
+
+Each module in `csound_assist.lsp.features` exposes `register(ls)`; adding a feature is one line in
+`FEATURES`. Handlers are thin: they fetch the document from `ls.documents`, call a pure engine function
+from `csound_assist.features` inside `ls.guard(...)`, and return its result. A failure inside a feature is
+logged and answered with the feature's neutral result, so one bug never takes the server down.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from loguru import logger
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from csound_assist import __version__
+from csound_assist.config import Config, load_config
+from csound_assist.lsp.documents import DocumentStore
+
+# Feature modules under csound_assist.lsp.features, registered in this order.
+FEATURES = [
+    "lifecycle",
+    "documents",
+    "completion",
+    "hover",
+    "signature",
+    "symbols",
+    "definition",
+    "folding",
+    "rename",
+    "diagnostics",
+    "code_actions",
+]
+
+STATUS_METHOD = "csound/status"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CsoundLanguageServer(LanguageServer):
+    """Server state: documents, configuration, the knowledge base once loaded, the status shown."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "csound-assist",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.config: Config = load_config()
+        self.editor_settings: dict[str, Any] = {}
+        self.documents = DocumentStore(self)
+        self.kb: Any = None
+        self.kb_ready = threading.Event()
+        self.status: dict[str, Any] = {"server": "starting", "csound": None, "index": None,
+                                       "model": None}
+        # name -> seconds spent / failures, for the benchmark and for `csound/status` debugging.
+        self.failures: dict[str, int] = {}
+        self.timings: dict[str, list[float]] = {}
+        self.record_timings = False
+
+    # -- isolation ----------------------------------------------------------------------------------
+    def guard(self, feature: str, default: Any = None) -> Callable[[F], F]:
+        """Decorate a handler so an exception is logged and answered with `default`."""
+
+        def decorate(fn: F) -> F:
+            if inspect.iscoroutinefunction(fn):
+
+                @functools.wraps(fn)
+                async def run_async(*args: Any, **kwargs: Any) -> Any:
+                    t0 = time.perf_counter()
+                    try:
+                        return await fn(*args, **kwargs)
+                    except Exception:
+                        self.log_failure(feature)
+                        return default
+                    finally:
+                        self._timed(feature, t0)
+
+                return run_async  # type: ignore[return-value]
+
+            @functools.wraps(fn)
+            def run(*args: Any, **kwargs: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                except Exception:
+                    self.log_failure(feature)
+                    return default
+                finally:
+                    self._timed(feature, t0)
+
+            return run  # type: ignore[return-value]
+
+        return decorate
+
+    def log_failure(self, feature: str) -> None:
+        self.failures[feature] = self.failures.get(feature, 0) + 1
+        logger.exception("feature {} failed; answering with a neutral result", feature)
+
+    def _timed(self, feature: str, t0: float) -> None:
+        if self.record_timings:
+            self.timings.setdefault(feature, []).append((time.perf_counter() - t0) * 1000)
+
+    # -- status and messages ------------------------------------------------------------------------
+    def update_status(self, **fields: Any) -> None:
+        """Merge `fields` into the status and send `csound/status` (see lsp/README.md)."""
+        self.status.update(fields)
+        try:
+            self.protocol.notify(STATUS_METHOD, dict(self.status))
+        except Exception:  # no client connected yet (e.g. in unit tests)
+            logger.debug("status not sent: {}", self.status)
+
+    def message(self, text: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=text))
+        except Exception:
+            logger.info(text)
+
+    def workspace_root(self) -> Path | None:
+        try:
+            root = self.workspace.root_path
+        except RuntimeError:
+            return None
+        if root:
+            return Path(root)
+        folders = list(self.workspace.folders.values())
+        if folders:
+            path = to_fs_path(folders[0].uri)
+            return Path(path) if path else None
+        return None
+
+    def reload_config(self, editor_settings: dict[str, Any] | None = None) -> list[str]:
+        """Re-read configuration with the editor's settings on top; returns new problems."""
+        if editor_settings is not None:
+            self.editor_settings = editor_settings
+        old = set(self.config.problems)
+        self.config = load_config(self.workspace_root(), self.editor_settings)
+        self.documents.max_bytes = self.config.editor.max_file_bytes
+        return [p for p in self.config.problems if p not in old]
+
+
+def create_server(features: list[str] | None = None) -> CsoundLanguageServer:
+    ls = CsoundLanguageServer()
+    for name in features or FEATURES:
+        try:
+            module = importlib.import_module(f"csound_assist.lsp.features.{name}")
+        except ModuleNotFoundError as exc:
+            # An optional feature whose engine is not installed must not stop the others.
+            logger.warning("LSP feature {} unavailable: {}", name, exc)
+            continue
+        module.register(ls)
+    return ls
