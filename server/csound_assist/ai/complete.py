@@ -1,0 +1,159 @@
+"""Inline completion (ghost text): context → FIM prompt → model stream → Csound-aware cut.
+
+The engine is transport-free: the LSP feature calls `cached()` before its debounce and
+`complete()` after it, and cancels the task when the request is superseded — cancelling closes the
+model stream, which stops generation at the backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Container, Sequence
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from csound_assist.ai.cache import PrefixCache
+from csound_assist.ai.context import CursorContext, cursor_context
+from csound_assist.ai.postfilter import MODEL_STOPS, finalize, stop_point
+from csound_assist.model.service import ModelService
+from csound_assist.prompts.templates import Source, fim_prompt
+
+MAX_RIGHT_OF_CURSOR = 8  # no automatic trigger with more than this on the line after the cursor
+
+Retriever = Callable[[str, int], Awaitable[Sequence[Source]]]
+
+
+@dataclass(slots=True)
+class Completion:
+    text: str
+    cached: bool = False
+    overhead_ms: float = 0.0  # context, retrieval, prompt, post-filter — everything but the model
+    model_ms: float = 0.0
+    prompt_chars: int = 0
+
+
+def should_auto_trigger(ctx: CursorContext) -> bool:
+    """Automatic (as-you-type) requests only where a suggestion can fit."""
+    if len(ctx.line_suffix.strip()) > MAX_RIGHT_OF_CURSOR:
+        return False
+    return ctx.section in ("orchestra", "score")
+
+
+class AdaptiveDebounce:
+    """Typing fast → wait longer (the user is not looking yet); pausing → answer sooner."""
+
+    def __init__(self, low_ms: float = 150, high_ms: float = 350) -> None:
+        self.low, self.high = low_ms, high_ms
+        self._last: float | None = None
+        self._interval = high_ms
+
+    def next_delay(self, now: float | None = None) -> float:
+        """Record a keystroke at `now` (seconds) and return the delay in ms before requesting."""
+        now = time.monotonic() if now is None else now
+        if self._last is not None:
+            gap = (now - self._last) * 1000
+            self._interval = 0.7 * self._interval + 0.3 * min(gap, 1000)
+        self._last = now
+        # Fast typists (gaps < 150 ms) get the high end; slow ones the low end.
+        span = self.high - self.low
+        ratio = min(1.0, max(0.0, (self._interval - 100) / 400))
+        return self.high - span * ratio
+
+
+@dataclass
+class RecentEdits:
+    """The last few edited lines elsewhere in the workspace, as extra context."""
+
+    size: int = 5
+    _items: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+
+    def add(self, text: str) -> None:
+        text = text.strip()
+        if text and (not self._items or self._items[-1] != text):
+            self._items.append(text)
+
+    def items(self) -> list[str]:
+        return list(self._items)
+
+
+class InlineCompleter:
+    def __init__(
+        self,
+        service: ModelService,
+        *,
+        known_opcodes: Container[str] | None = None,
+        retriever: Retriever | None = None,
+        cache_size: int = 256,
+        retrieval_timeout: float = 0.05,
+    ) -> None:
+        self.service = service
+        self.known_opcodes = known_opcodes
+        self.retriever = retriever
+        self.cache = PrefixCache(cache_size)
+        self.recent = RecentEdits()
+        self.retrieval_timeout = retrieval_timeout
+
+    def cached(self, text: str, offset: int) -> Completion | None:
+        started = time.perf_counter()
+        ctx = cursor_context(text, offset)
+        hit = self.cache.get(ctx.prefix, ctx.suffix)
+        if hit is None:
+            return None
+        return Completion(hit, cached=True, overhead_ms=(time.perf_counter() - started) * 1000)
+
+    async def _snippets(self, ctx: CursorContext) -> list[Source]:
+        if self.retriever is None:
+            return []
+        query = (ctx.block or ctx.prefix[-400:])[-400:]
+        try:
+            async with asyncio.timeout(self.retrieval_timeout):
+                return list(await self.retriever(query, 2))
+        except TimeoutError:
+            return []
+        except Exception as exc:  # noqa: BLE001 — completion works without retrieval
+            logger.debug("retrieval for completion failed: {}", exc)
+            return []
+
+    async def complete(self, text: str, offset: int) -> Completion:
+        """A suggestion for the cursor at `offset`, or an empty Completion."""
+        t0 = time.perf_counter()
+        ctx = cursor_context(text, offset)
+        hit = self.cache.get(ctx.prefix, ctx.suffix)
+        if hit is not None:
+            return Completion(hit, cached=True, overhead_ms=(time.perf_counter() - t0) * 1000)
+        snippets = await self._snippets(ctx)
+        params = self.service.config.parameters
+        prompt = fim_prompt(
+            ctx.prefix,
+            ctx.suffix,
+            header=ctx.header,
+            instrument=ctx.block,
+            snippets=snippets,
+            recent=self.recent.items(),
+            num_ctx=params.num_ctx,
+        )
+        sampling = self.service.sampling(num_predict=params.fim_num_predict, stop=MODEL_STOPS)
+        t1 = time.perf_counter()
+        raw = ""
+        stream = self.service.complete(prompt.prefix, prompt.suffix, sampling)
+        try:
+            async for chunk in stream:
+                raw += chunk
+                if stop_point(raw, ctx) is not None:
+                    break  # the suggestion is complete: stop generating
+        finally:
+            await stream.aclose()
+        t2 = time.perf_counter()
+        suggestion = finalize(raw, ctx, self.known_opcodes)
+        if suggestion:
+            self.cache.put(ctx.prefix, ctx.suffix, suggestion)
+        t3 = time.perf_counter()
+        return Completion(
+            suggestion,
+            overhead_ms=((t1 - t0) + (t3 - t2)) * 1000,
+            model_ms=(t2 - t1) * 1000,
+            prompt_chars=len(prompt.prefix) + len(prompt.suffix),
+        )
