@@ -1,0 +1,80 @@
+"""`python -m training <verb> --config training/recipes/<run>.yaml` — four thin verbs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from loguru import logger
+
+from training.config import ConfigError, RunConfig, load_config
+
+
+def _build_data(cfg: RunConfig) -> None:
+    from training.build_data import build
+
+    stats = build(cfg)
+    print(
+        f"{stats['pairs']} pairs ({stats['train']} train / {stats['eval']} eval)"
+        f" → {cfg.data.output_dir}"
+    )
+
+
+def _train(cfg: RunConfig) -> None:
+    from training.train import train
+
+    result = train(cfg)
+    print(
+        f"adapter → {result['adapter_dir']} ({result['steps']} steps, {result['minutes']:.1f} min)"
+    )
+
+
+def _export(cfg: RunConfig) -> None:
+    from training.export import export
+
+    result = export(cfg)
+    print(f"{cfg.export.tag} → {result['dir']}")
+
+
+def _eval(cfg: RunConfig) -> None:
+    from training.evaluate import evaluate
+
+    report = evaluate(cfg)
+    print(report["markdown_path"])
+
+
+VERBS: dict[str, tuple[Callable[[RunConfig], None], str]] = {
+    "build-data": (_build_data, "build the compiler-verified dataset"),
+    "train": (_train, "LoRA fine-tuning (Unsloth QLoRA on CUDA, peft LoRA fp32 on CPU)"),
+    "export": (_export, "merge the LoRA, write GGUF + Modelfile + model card"),
+    "eval": (_eval, "base vs tuned: compile@1, FIM match, static-check findings"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for name, (_, help_text) in VERBS.items():
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "--config", required=True, help="recipe YAML, e.g. training/recipes/smoke.yaml"
+        )
+        p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    args = parser.parse_args(argv)
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if args.verbose else "INFO")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    try:
+        VERBS[args.verb][0](cfg)
+    except (ConfigError, FileNotFoundError, RuntimeError) as exc:
+        logger.error("{} failed: {}", args.verb, exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,420 @@
+"""`train`: LoRA fine-tuning on the built dataset.
+
+- CUDA present: Unsloth `FastLanguageModel` in 4-bit (QLoRA) + TRL `SFTTrainer`.
+- No CUDA: the same recipe through transformers + peft LoRA in fp32, with a small explicit loop
+  (loss on the answer only, length-bucketed batches, cosine schedule fitted to the time budget,
+  progress bar with loss, tokens/s and ETA, periodic adapter checkpoints).
+
+Unsloth, bitsandbytes and TRL are imported only on the CUDA path; torch only inside the verbs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from training.config import RunConfig
+from training.formats import training_pair
+
+
+def load_rows(data_dir: str | Path, split: str) -> list[dict[str, Any]]:
+    path = Path(data_dir) / f"{split}.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: run `python -m training build-data --config <recipe>` first"
+        )
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device is `cuda` but no CUDA device is available")
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def train(cfg: RunConfig) -> dict[str, Any]:
+    rows = load_rows(cfg.data.output_dir, "train")
+    device = pick_device(cfg.train.device)
+    logger.info("training {} on {} ({} pairs)", cfg.model.name, device, len(rows))
+    if device == "cuda":
+        return train_unsloth(cfg, rows)
+    return train_cpu(cfg, rows)
+
+
+# --- tokenization ------------------------------------------------------------------------------
+
+
+def encode_rows(
+    rows: list[dict[str, Any]], tokenizer: Any, fim_tokens: dict[str, str], max_len: int
+) -> tuple[list[tuple[list[int], list[int]]], int]:
+    """(input_ids, labels) per row; prompt tokens are masked with -100. Returns (examples, skipped).
+
+    FIM rows that are too long lose prefix lines from the top (the nearest context is kept);
+    other rows that do not fit are skipped rather than cut mid-answer.
+    """
+    eos = tokenizer.eos_token or ""
+    out, skipped = [], 0
+    for row in rows:
+        row = dict(row)
+        while True:
+            prompt, answer = training_pair(row, fim_tokens, eos)
+            p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            a = tokenizer(answer, add_special_tokens=False)["input_ids"]
+            if len(p) + len(a) <= max_len:
+                out.append((p + a, [-100] * len(p) + a))
+                break
+            lines = row.get("fim_prefix", "").splitlines(keepends=True)
+            if row.get("fim_middle") and len(lines) > 4:
+                row["fim_prefix"] = "".join(lines[len(lines) // 3 :])
+                continue
+            skipped += 1
+            break
+    return out, skipped
+
+
+def bucketed_batches(
+    examples: list[tuple[list[int], list[int]]], batch_size: int, rng: random.Random
+) -> list[list[tuple[list[int], list[int]]]]:
+    """Shuffle, sort within windows of 50 batches by length (less padding), shuffle the batches."""
+    idx = list(range(len(examples)))
+    rng.shuffle(idx)
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(idx), window):
+        chunk = sorted(idx[start : start + window], key=lambda i: len(examples[i][0]))
+        for b in range(0, len(chunk), batch_size):
+            batches.append([examples[i] for i in chunk[b : b + batch_size]])
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(ids) for ids, _ in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for i, (x, y) in enumerate(batch):
+        ids[i, : len(x)] = torch.tensor(x)
+        labels[i, : len(y)] = torch.tensor(y)
+        mask[i, : len(x)] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def lr_at(step: int, total: int, warmup: int, peak: float) -> float:
+    """Linear warmup, then cosine decay to 10 % of the peak at `total`."""
+    if step < warmup:
+        return peak * (step + 1) / max(1, warmup)
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+# --- CPU: transformers + peft ------------------------------------------------------------------
+
+
+def lora_config(cfg: RunConfig) -> Any:
+    from peft import LoraConfig
+
+    tc = cfg.train
+    return LoraConfig(
+        r=tc.lora_r,
+        lora_alpha=tc.lora_alpha,
+        lora_dropout=tc.lora_dropout,
+        target_modules=list(tc.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _phase(
+    name: str,
+    model: Any,
+    optimizer: Any,
+    batches: list[list[tuple[list[int], list[int]]]],
+    cfg: RunConfig,
+    pad_id: int,
+    total_steps: int,
+    deadline: float | None,
+    out_dir: Path,
+    metrics: Any,
+) -> tuple[int, int, float]:
+    """One optimization phase. Returns (optimizer steps, tokens seen, last mean loss)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    tc = cfg.train
+    warmup = max(1, int(tc.warmup_ratio * total_steps))
+    planned = total_steps
+    step, tokens, micro = 0, 0, 0
+    window_loss: list[float] = []
+    last_loss = float("nan")
+    started = time.monotonic()
+    bar = tqdm(total=planned, desc=name, unit="step", dynamic_ncols=True, mininterval=2)
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    for batch in batches * math.ceil(max(1, planned * tc.grad_accum) / max(1, len(batches))):
+        enc = collate(batch, pad_id)
+        loss = model(**enc).loss / tc.grad_accum
+        loss.backward()
+        window_loss.append(float(loss) * tc.grad_accum)
+        tokens += int(enc["attention_mask"].sum())
+        micro += 1
+        if micro % tc.grad_accum:
+            continue
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, planned, warmup, tc.learning_rate)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        elapsed = time.monotonic() - started
+        last_loss = sum(window_loss) / len(window_loss)
+        window_loss.clear()
+        # Fit the schedule to the time budget once a few steps give a reliable step time.
+        if deadline is not None and step == 3:
+            per_step = elapsed / step
+            fit = step + int((deadline - time.monotonic()) / per_step)
+            if fit < planned:
+                planned = max(step + 1, fit)
+                bar.total = planned
+                logger.info(
+                    "{}: time budget allows ~{} steps ({:.1f} s/step)", name, planned, per_step
+                )
+        bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{tokens / elapsed:.0f}", refresh=False)
+        bar.update(1)
+        metrics.write(
+            json.dumps(
+                {
+                    "phase": name,
+                    "step": step,
+                    "loss": round(last_loss, 4),
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "tokens": tokens,
+                    "elapsed_s": round(elapsed, 1),
+                }
+            )
+            + "\n"
+        )
+        metrics.flush()
+        if step % tc.save_every_steps == 0:
+            model.save_pretrained(str(out_dir / "adapter"))
+        if step >= planned or (deadline is not None and time.monotonic() >= deadline):
+            break
+    bar.close()
+    return step, tokens, last_loss
+
+
+def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    import torch
+    from peft import get_peft_model
+
+    from training.modeling import load_model, load_tokenizer
+
+    tc = cfg.train
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    rng = random.Random(tc.seed)
+    out_dir = Path(tc.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    deadline = t0 + tc.time_budget_minutes * 60 if tc.time_budget_minutes else None
+
+    tokenizer = load_tokenizer(cfg.model)
+    missing = [
+        t
+        for t in cfg.model.fim_tokens.values()
+        if tokenizer.convert_tokens_to_ids(t) in (None, tokenizer.unk_token_id)
+    ]
+    if missing:
+        logger.warning("FIM tokens {} are not single tokens in this tokenizer", missing)
+    examples, skipped = encode_rows(rows, tokenizer, cfg.model.fim_tokens, tc.max_seq_length)
+    logger.info(
+        "{} examples fit max_seq_length={} ({} skipped)", len(examples), tc.max_seq_length, skipped
+    )
+    if not examples:
+        raise RuntimeError(
+            "no training example fits train.max_seq_length; raise it or rebuild the data"
+        )
+
+    model = load_model(cfg.model)
+    model.config.use_cache = False
+    model = get_peft_model(model, lora_config(cfg))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info(
+        "LoRA r={} alpha={}: {:.2f}M trainable parameters",
+        tc.lora_r,
+        tc.lora_alpha,
+        trainable / 1e6,
+    )
+    if tc.optim != "adamw_torch":
+        logger.info("optim {} needs bitsandbytes/CUDA; using torch AdamW on CPU", tc.optim)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=tc.learning_rate,
+        weight_decay=tc.weight_decay,
+    )
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    summary: dict[str, Any] = {"examples": len(examples), "skipped_too_long": skipped}
+
+    with (out_dir / "metrics.jsonl").open("w", encoding="utf-8") as metrics:
+        if tc.pretrain_steps:
+            raw = _pretrain_examples(cfg, tokenizer)
+            batches = bucketed_batches(raw, tc.batch_size, rng)
+            steps, toks, loss = _phase(
+                "pretrain",
+                model,
+                optimizer,
+                batches,
+                cfg,
+                pad_id,
+                tc.pretrain_steps,
+                deadline,
+                out_dir,
+                metrics,
+            )
+            summary["pretrain"] = {"steps": steps, "tokens": toks, "loss": loss}
+        batches = bucketed_batches(examples, tc.batch_size, rng)
+        epoch_steps = math.ceil(len(batches) * tc.epochs / tc.grad_accum)
+        total = min(tc.max_steps or epoch_steps, epoch_steps if not tc.max_steps else tc.max_steps)
+        t_sft = time.monotonic()
+        steps, toks, loss = _phase(
+            "sft", model, optimizer, batches, cfg, pad_id, total, deadline, out_dir, metrics
+        )
+        sft_s = time.monotonic() - t_sft
+
+    adapter_dir = out_dir / "adapter"
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    minutes = (time.monotonic() - t0) / 60
+    summary.update(
+        {
+            "device": "cpu",
+            "threads": torch.get_num_threads(),
+            "base_model": cfg.model.name,
+            "gguf": cfg.model.gguf,
+            "steps": steps,
+            "planned_steps": total,
+            "examples_seen": steps * tc.batch_size * tc.grad_accum,
+            "epochs_done": round(steps * tc.grad_accum / max(1, len(batches)), 3),
+            "tokens": toks,
+            "tokens_per_s": round(toks / max(1e-9, sft_s), 1),
+            "final_loss": round(loss, 4),
+            "minutes": round(minutes, 2),
+            "recipe": cfg.source,
+        }
+    )
+    (out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    logger.info("done: {} steps in {:.1f} min, loss {:.3f}", steps, minutes, loss)
+    return {"adapter_dir": str(adapter_dir), "steps": steps, "minutes": minutes, **summary}
+
+
+def _pretrain_examples(cfg: RunConfig, tokenizer: Any) -> list[tuple[list[int], list[int]]]:
+    """Raw Csound files cut into max_seq_length windows; loss on every token."""
+    path = Path(cfg.data.output_dir) / "pretrain.jsonl"
+    rows = (
+        [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+        if path.exists()
+        else []
+    )
+    out = []
+    n = cfg.train.max_seq_length
+    for row in rows:
+        ids = tokenizer(row["text"] + (tokenizer.eos_token or ""), add_special_tokens=False)[
+            "input_ids"
+        ]
+        for i in range(0, len(ids), n):
+            chunk = ids[i : i + n]
+            if len(chunk) > 16:
+                out.append((chunk, list(chunk)))
+    if not out:
+        raise RuntimeError(f"train.pretrain_steps > 0 but {path} has no text; run build-data")
+    return out
+
+
+# --- CUDA: Unsloth QLoRA + TRL ------------------------------------------------------------------
+
+
+def train_unsloth(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """QLoRA with Unsloth. Written against Unsloth's documented API; not yet run (no GPU so far)."""
+    # Unsloth patches transformers/TRL on import, so it must be imported first.
+    from unsloth import FastLanguageModel, is_bfloat16_supported  # noqa: I001
+
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    tc = cfg.train
+    out_dir = Path(tc.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=cfg.model.name,
+        max_seq_length=tc.max_seq_length,
+        dtype=None,
+        load_in_4bit=tc.load_in_4bit,
+    )
+    model = FastLanguageModel.get_peft_model(
+        model,
+        r=tc.lora_r,
+        lora_alpha=tc.lora_alpha,
+        lora_dropout=tc.lora_dropout,
+        target_modules=list(tc.target_modules),
+        bias="none",
+        use_gradient_checkpointing="unsloth",
+        random_state=tc.seed,
+    )
+    eos = tokenizer.eos_token or ""
+    pairs = [training_pair(r, cfg.model.fim_tokens, eos) for r in rows]
+    # Prompt–completion rows: TRL masks the prompt, so loss is on the answer only.
+    dataset = Dataset.from_list([{"prompt": p, "completion": c} for p, c in pairs])
+    args = SFTConfig(
+        output_dir=str(out_dir),
+        per_device_train_batch_size=tc.batch_size,
+        gradient_accumulation_steps=tc.grad_accum,
+        num_train_epochs=tc.epochs,
+        max_steps=tc.max_steps or -1,
+        learning_rate=tc.learning_rate,
+        warmup_ratio=tc.warmup_ratio,
+        lr_scheduler_type="cosine",
+        optim=tc.optim,
+        weight_decay=tc.weight_decay,
+        bf16=is_bfloat16_supported(),
+        fp16=not is_bfloat16_supported(),
+        logging_steps=1,
+        save_steps=tc.save_every_steps,
+        seed=tc.seed,
+        max_length=tc.max_seq_length,
+        report_to="none",
+    )
+    trainer = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=dataset, args=args)
+    t0 = time.monotonic()
+    result = trainer.train()
+    seconds = time.monotonic() - t0
+    adapter_dir = out_dir / "adapter"
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    n_tokens = sum(len(tokenizer(p + c)["input_ids"]) for p, c in pairs)
+    epochs_done = result.metrics.get("epoch", tc.epochs)
+    summary = {
+        "device": "cuda",
+        "base_model": cfg.model.name,
+        "steps": result.global_step,
+        "final_loss": round(result.training_loss, 4),
+        "tokens_per_s": round(n_tokens * epochs_done / max(1e-9, seconds), 1),
+        "minutes": round(seconds / 60, 2),
+        "recipe": cfg.source,
+    }
+    (out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return {"adapter_dir": str(adapter_dir), **summary}
