@@ -55,24 +55,41 @@ def load_kb() -> Any:
         return None
 
 
-def default_retriever(config: Any) -> Retriever | None:
-    """An async search over the retrieval index, or None when retrieval is not available."""
-    try:
-        from csound_assist import retrieval
-    except Exception as exc:  # noqa: BLE001
-        logger.debug("retrieval unavailable: {}", exc)
-        return None
-    search = getattr(retrieval, "search", None)
-    if not callable(search):
-        return None
+def source_from_result(result: Any) -> Source:
+    """A retrieval `SearchResult` as a prompt source, titled `file.csd: instr Name (lines a–b)`."""
+    chunk = result.chunk
+    where = f"{chunk.kind} {chunk.name}".strip() if chunk.name else chunk.kind
+    title = f"{chunk.path.rsplit('/', 1)[-1]}: {where} (lines {chunk.start_line}-{chunk.end_line})"
+    return Source(
+        title=title,
+        origin=f"{chunk.path}#L{chunk.start_line}",
+        text=chunk.text,
+        score=float(result.score),
+    )
+
+
+def index_retriever(index: Any, *, mode: str = "hybrid") -> Retriever:
+    """Search `index` (a `retrieval.Index`) off the event loop. Inline completion passes
+    mode="keyword": BM25 alone answers in about a millisecond, the embedder does not."""
+    import asyncio
 
     async def retrieve(query: str, limit: int) -> list[Source]:
-        import asyncio
-
-        results = await asyncio.to_thread(search, query, limit=limit, config=config)
-        return [Source.from_result(r) for r in results]
+        results = await asyncio.to_thread(index.search, query, limit, mode=mode)
+        return [source_from_result(r) for r in results]
 
     return retrieve
+
+
+def default_retriever(config: Any, *, mode: str = "hybrid") -> Retriever | None:
+    """A retriever over the configured index, or None when retrieval is not available."""
+    try:
+        from csound_assist.retrieval import Index
+
+        index = Index.open(config)
+    except Exception as exc:  # noqa: BLE001 — features work without retrieval
+        logger.debug("retrieval unavailable: {}", exc)
+        return None
+    return index_retriever(index, mode=mode)
 
 
 async def retrieve(retriever: Retriever | None, query: str, limit: int) -> list[Source]:
