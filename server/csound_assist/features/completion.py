@@ -158,6 +158,16 @@ def _opcode_items(kb: Any, outline: Outline, ctx: Context, counts: Counter[str],
     return items
 
 
+def warm(kb: Any) -> list[types.CompletionItem]:
+    """Build the common opcode item lists ahead of the first request; returns every item built."""
+    built: list[types.CompletionItem] = []
+    for snippets in (True, False):
+        for rate in ("", "a", "k", "i", "S", "f"):
+            built += _kb_items(kb, rate, 1, snippets, "1", False)
+    built += _kb_items(kb, "", 1, False, "5", True)
+    return built
+
+
 _KB_ITEMS: dict[tuple[Any, ...], tuple[Any, list[types.CompletionItem]]] = {}
 
 

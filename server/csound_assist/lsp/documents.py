@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from csound_assist.features.document import UTF16, Document, kind_for
+from csound_assist.features.document import UTF8, UTF16, UTF32, Document, kind_for
 
 if TYPE_CHECKING:
     from csound_assist.lsp.server import CsoundLanguageServer
@@ -65,10 +65,13 @@ class DocumentStore:
                 logger.exception("document listener failed on {} {}", event, doc.uri)
 
     def encoding(self) -> str:
+        """The negotiated position encoding ("utf-16" unless the client offered another first)."""
         try:
-            return str(self._ls.workspace.position_encoding) if self._ls else UTF16
-        except Exception:
+            kind = self._ls.workspace.position_encoding if self._ls else UTF16
+        except RuntimeError:  # not initialised
             return UTF16
+        value = str(getattr(kind, "value", kind)).lower()
+        return value if value in (UTF8, UTF16, UTF32) else UTF16
 
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)

@@ -25,6 +25,7 @@ from pygls.uris import to_fs_path
 from csound_assist import __version__
 from csound_assist.config import Config, load_config
 from csound_assist.lsp.documents import DocumentStore
+from csound_assist.lsp.wire import converter_factory
 
 # Feature modules under csound_assist.lsp.features, registered in this order.
 FEATURES = [
@@ -39,6 +40,8 @@ FEATURES = [
     "rename",
     "diagnostics",
     "code_actions",
+    "inline_completion",
+    "chat",
 ]
 
 STATUS_METHOD = "csound/status"
@@ -53,6 +56,7 @@ class CsoundLanguageServer(LanguageServer):
             "csound-assist",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            converter_factory=converter_factory,
         )
         self.config: Config = load_config()
         self.editor_settings: dict[str, Any] = {}

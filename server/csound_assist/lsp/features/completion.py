@@ -6,6 +6,7 @@ from lsprotocol import types
 
 from csound_assist.features import completion
 from csound_assist.lsp.server import CsoundLanguageServer
+from csound_assist.lsp.wire import Prebuilt, unstructured
 
 TRIGGERS = [" ", "$", "#", ",", "-", "<", "("]
 
@@ -24,12 +25,15 @@ def register(ls: CsoundLanguageServer) -> None:
     @ls.feature(types.TEXT_DOCUMENT_COMPLETION,
                 types.CompletionOptions(trigger_characters=TRIGGERS, resolve_provider=True))
     @ls.guard("completion", empty)
-    def complete(params: types.CompletionParams) -> types.CompletionList:
+    def complete(params: types.CompletionParams) -> types.CompletionList | Prebuilt:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return empty
         pos = doc.pos_from_client(params.position.line, params.position.character)
-        return completion.complete(doc, ls.kb, pos, snippets=_snippets(ls))
+        result = completion.complete(doc, ls.kb, pos, snippets=_snippets(ls))
+        # Cached items are serialised once (see lsp/wire.py).
+        return Prebuilt(isIncomplete=result.is_incomplete,
+                        items=[unstructured(item) for item in result.items])
 
     @ls.feature(types.COMPLETION_ITEM_RESOLVE)
     def resolve(item: types.CompletionItem) -> types.CompletionItem:

@@ -60,6 +60,15 @@ async def fetch_settings(ls: CsoundLanguageServer) -> dict[str, Any] | None:
     return settings if isinstance(settings, dict) else None
 
 
+def _warm(kb: Any) -> None:
+    """Pre-build and pre-serialise the completion lists so the first completion is fast too."""
+    from csound_assist.features.completion import warm
+    from csound_assist.lsp.wire import unstructured
+
+    for item in warm(kb):
+        unstructured(item)
+
+
 async def load_kb(ls: CsoundLanguageServer) -> None:
     token = f"csound-assist-kb-{uuid.uuid4().hex[:8]}"
     progress = _supports_progress(ls)
@@ -75,6 +84,7 @@ async def load_kb(ls: CsoundLanguageServer) -> None:
         from csound_assist.knowledge import load_knowledge_base
 
         ls.kb = await asyncio.to_thread(load_knowledge_base)
+        await asyncio.to_thread(_warm, ls.kb)
         count = len(ls.kb.opcodes)
         message = f"{count} opcodes"
     except Exception as exc:
