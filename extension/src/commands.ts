@@ -1,0 +1,232 @@
+// Command handlers. Each is thin: gather the editor state, ask the server (or the manual), show.
+
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+
+import * as vscode from 'vscode';
+import { ExecuteCommandRequest } from 'vscode-languageclient/node';
+
+import { Commands, LANGUAGE_IDS, ServerCommands } from './constants';
+import { manualPage, onlineManualUrl, wordAt } from './manual';
+import { installServer } from './install';
+import { currentSettings, type ServerManager } from './server';
+import type { StatusBar } from './statusBar';
+
+type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
+
+function isCsound(doc: vscode.TextDocument): boolean {
+  return (LANGUAGE_IDS as readonly string[]).includes(doc.languageId);
+}
+
+function csoundEditor(): vscode.TextEditor | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !isCsound(editor.document)) {
+    void vscode.window.showInformationMessage('Csound Assist: open a Csound file (.csd, .orc, .sco, .udo) first.');
+    return undefined;
+  }
+  return editor;
+}
+
+export class CommandHandlers {
+  private manualFiles: { dir: string; files: string[] } | undefined;
+
+  constructor(
+    private readonly server: ServerManager,
+    private readonly statusBar: StatusBar,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly context: vscode.ExtensionContext,
+  ) {}
+
+  register(): vscode.Disposable[] {
+    const safe =
+      (name: string, fn: (...args: unknown[]) => Promise<unknown> | unknown) =>
+      async (...args: unknown[]): Promise<unknown> => {
+        try {
+          return await fn(...args);
+        } catch (e) {
+          this.log.error(`${name} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+          void vscode.window.showErrorMessage(`Csound Assist: ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+          return undefined;
+        }
+      };
+    const table: Record<string, (...args: unknown[]) => unknown> = {
+      [Commands.restartServer]: () => this.server.restart(),
+      [Commands.showLogs]: () => this.log.show(),
+      [Commands.reindex]: () => this.reindex(),
+      [Commands.explainSelection]: () => this.explainSelection(),
+      [Commands.fixAll]: () => this.fixAll(),
+      [Commands.openManual]: () => this.openManual(),
+      [Commands.generateCsd]: () => this.generateCsd(),
+      [Commands.openChat]: () => this.openChat(),
+      [Commands.createServerEnvironment]: () => this.createServerEnvironment(),
+      [Commands.statusActions]: () => this.statusBar.showActions(),
+    };
+    return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, safe(id, fn)));
+  }
+
+  /** Runs a server command if the server offers it; otherwise says the feature is not there yet. */
+  private async callServer<T>(command: ServerCommand, feature: string, args: unknown[]): Promise<T | undefined> {
+    const client = this.server.languageClient;
+    if (!client) {
+      const choice = await vscode.window.showWarningMessage(
+        `Csound Assist: ${feature} needs the language server, which is ${this.server.state}.`,
+        'Show Logs',
+      );
+      if (choice) this.log.show();
+      return undefined;
+    }
+    if (!this.server.serverCommands().includes(command)) {
+      void vscode.window.showInformationMessage(`Csound Assist: ${feature} is not available yet in this version of the language server.`);
+      return undefined;
+    }
+    return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T | undefined;
+  }
+
+  private async reindex(): Promise<void> {
+    await this.callServer(ServerCommands.reindex, 'rebuilding the example index', []);
+  }
+
+  private async explainSelection(): Promise<void> {
+    const editor = csoundEditor();
+    if (!editor) return;
+    const range = editor.selection.isEmpty
+      ? editor.document.lineAt(editor.selection.active.line).range
+      : new vscode.Range(editor.selection.start, editor.selection.end);
+    const text = editor.document.getText(range);
+    if (!text.trim()) {
+      void vscode.window.showInformationMessage('Csound Assist: select some Csound code to explain.');
+      return;
+    }
+    const uri = editor.document.uri.toString();
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: explaining…', cancellable: false },
+      () =>
+        this.callServer<unknown>(ServerCommands.explain, 'Explain Selection', [
+          { uri, range: { start: range.start, end: range.end }, text },
+        ]),
+    );
+    const markdown = typeof result === 'string' ? result : (result as { markdown?: string } | undefined)?.markdown;
+    if (!markdown) return;
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri).then(undefined, async () => {
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.Beside);
+    });
+  }
+
+  private async generateCsd(): Promise<void> {
+    const description = await vscode.window.showInputBox({
+      title: 'Generate a CSD',
+      prompt: 'Describe the sound or piece, e.g. "a plucked string with a slow filter sweep, 10 seconds"',
+      ignoreFocusOut: true,
+    });
+    if (!description?.trim()) return;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: generating a CSD…' },
+      () => this.callServer<unknown>(ServerCommands.generateCsd, 'Generate CSD', [{ description }]),
+    );
+    const csd = typeof result === 'string' ? result : (result as { csd?: string } | undefined)?.csd;
+    if (!csd) return;
+    const doc = await vscode.workspace.openTextDocument({ language: 'csound-csd', content: csd });
+    await vscode.window.showTextDocument(doc);
+  }
+
+  private async openChat(): Promise<void> {
+    await this.callServer(ServerCommands.chat, 'Chat', []);
+  }
+
+  /**
+   * Applies the server's `source.fixAll` action if it has one; else the preferred quick fix of every
+   * diagnostic, skipping fixes whose edits overlap one already taken.
+   */
+  private async fixAll(): Promise<void> {
+    const editor = csoundEditor();
+    if (!editor) return;
+    const doc = editor.document;
+    const whole = new vscode.Range(0, 0, doc.lineCount, 0);
+    const fixAll =
+      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        doc.uri,
+        whole,
+        vscode.CodeActionKind.SourceFixAll.value,
+      )) ?? [];
+    const source = fixAll.find((a) => a.kind && vscode.CodeActionKind.SourceFixAll.contains(a.kind) && (a.edit || a.command));
+    if (source) {
+      if (source.edit) await vscode.workspace.applyEdit(source.edit);
+      if (source.command) await vscode.commands.executeCommand(source.command.command, ...(source.command.arguments ?? []));
+      return;
+    }
+
+    const diagnostics = vscode.languages.getDiagnostics(doc.uri);
+    if (diagnostics.length === 0) {
+      void vscode.window.showInformationMessage('Csound Assist: no problems to fix in this file.');
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    const taken: vscode.Range[] = [];
+    let fixed = 0;
+    for (const d of diagnostics) {
+      const actions =
+        (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          doc.uri,
+          d.range,
+          vscode.CodeActionKind.QuickFix.value,
+        )) ?? [];
+      const forThis = actions.filter((a) => a.edit && (!a.diagnostics || a.diagnostics.some((x) => x.range.isEqual(d.range) && x.message === d.message)));
+      const choice = forThis.find((a) => a.isPreferred) ?? (forThis.length === 1 ? forThis[0] : undefined);
+      const edits = choice?.edit?.get(doc.uri) ?? [];
+      if (!choice || edits.length === 0) continue;
+      if (edits.some((e) => taken.some((t) => t.intersection(e.range) !== undefined))) continue;
+      for (const e of edits) {
+        edit.replace(doc.uri, e.range, e.newText);
+        taken.push(e.range);
+      }
+      fixed++;
+    }
+    if (fixed === 0) {
+      void vscode.window.showInformationMessage(`Csound Assist: none of the ${diagnostics.length} problems has an automatic fix.`);
+      return;
+    }
+    await vscode.workspace.applyEdit(edit);
+    void vscode.window.showInformationMessage(`Csound Assist: fixed ${fixed} of ${diagnostics.length} problems.`);
+  }
+
+  private async openManual(): Promise<void> {
+    const editor = csoundEditor();
+    if (!editor) return;
+    const pos = editor.selection.active;
+    const selected = editor.document.getText(editor.selection).trim();
+    const word = selected && !selected.includes('\n') ? selected : wordAt(editor.document.lineAt(pos.line).text, pos.character);
+    if (!word) {
+      void vscode.window.showInformationMessage('Csound Assist: put the cursor on an opcode to open its manual page.');
+      return;
+    }
+    const { manualPath } = currentSettings(this.log).csound;
+    const page = manualPage(word, await this.listManual(manualPath));
+    // A local file opens only where the UI runs on this machine; elsewhere use the online manual.
+    const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+    const uri =
+      page.kind === 'local' && local ? vscode.Uri.file(path.join(manualPath, page.file)) : vscode.Uri.parse(onlineManualUrl(word));
+    this.log.info(`Manual page for ${word}: ${uri.toString()}`);
+    const opened = await vscode.env.openExternal(uri);
+    if (!opened) void vscode.window.showWarningMessage(`Csound Assist: could not open ${uri.toString()}`);
+  }
+
+  private async listManual(dir: string): Promise<string[]> {
+    if (this.manualFiles?.dir === dir) return this.manualFiles.files;
+    try {
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.html'));
+      this.manualFiles = { dir, files };
+      return files;
+    } catch (e) {
+      this.log.info(`No local manual at ${dir} (${String(e)}); using the online manual`);
+      this.manualFiles = { dir, files: [] };
+      return [];
+    }
+  }
+
+  private async createServerEnvironment(): Promise<void> {
+    await installServer(this.context, this.server, this.log);
+  }
+}

@@ -1,0 +1,91 @@
+// Every id the extension shares with package.json or the language server lives here.
+// test/unit/manifest.test.ts checks that package.json contributes exactly these.
+
+export const EXTENSION_NAME = 'Csound Assist';
+
+/** Language ids as the official Csound extension (csound/csound-vscode-plugin) defines them. */
+export const LANGUAGE_IDS = ['csound-csd', 'csound-orc', 'csound-sco'] as const;
+export type CsoundLanguageId = (typeof LANGUAGE_IDS)[number];
+
+/** Command ids contributed in package.json. */
+export const Commands = {
+  restartServer: 'csoundAssist.restartServer',
+  showLogs: 'csoundAssist.showLogs',
+  reindex: 'csoundAssist.reindex',
+  explainSelection: 'csoundAssist.explainSelection',
+  fixAll: 'csoundAssist.fixAll',
+  openManual: 'csoundAssist.openManual',
+  generateCsd: 'csoundAssist.generateCsd',
+  openChat: 'csoundAssist.openChat',
+  createServerEnvironment: 'csoundAssist.createServerEnvironment',
+  statusActions: 'csoundAssist.statusActions',
+} as const;
+
+/**
+ * Commands the language server implements through `workspace/executeCommand`. A client command that
+ * needs one is live only when the server lists it in `executeCommandProvider.commands`; until then
+ * it says the feature is not available yet. They must differ from the client ids above, because
+ * vscode-languageclient registers every server command as a VS Code command of the same name.
+ */
+export const ServerCommands = {
+  reindex: 'csoundAssist.server.reindex',
+  explain: 'csoundAssist.server.explain',
+  generateCsd: 'csoundAssist.server.generateCsd',
+  chat: 'csoundAssist.server.chat',
+} as const;
+
+/** Notifications sent by the server. */
+export const Notifications = {
+  status: 'csound/status',
+} as const;
+
+/** The configuration section; every setting is `csoundAssist.<key>`. */
+export const CONFIG_SECTION = 'csoundAssist';
+
+/** Setting keys relative to CONFIG_SECTION. */
+export const Settings = {
+  pythonPath: 'server.pythonPath',
+  csoundExecutable: 'csound.executable',
+  manualPath: 'csound.manualPath',
+  diagnosticsEnabled: 'diagnostics.enabled',
+  diagnosticsRun: 'diagnostics.run',
+  modelBackend: 'model.backend',
+  ollamaHost: 'model.ollamaHost',
+  chatModel: 'model.chatModel',
+  completionModel: 'model.completionModel',
+  embeddingModel: 'model.embeddingModel',
+  inlineCompletionEnabled: 'inlineCompletion.enabled',
+  inlineCompletionDebounceMs: 'inlineCompletion.debounceMs',
+  corpusExtraFolders: 'corpus.extraFolders',
+  logLevel: 'logLevel',
+} as const;
+export type SettingKey = (typeof Settings)[keyof typeof Settings];
+
+/**
+ * Settings the server reads only at start-up: a change restarts it (debounced). The others reach a
+ * running server through `workspace/didChangeConfiguration`.
+ */
+export const RESTART_SETTINGS: readonly SettingKey[] = [
+  Settings.pythonPath,
+  Settings.csoundExecutable,
+  Settings.modelBackend,
+  Settings.ollamaHost,
+  Settings.chatModel,
+  Settings.completionModel,
+  Settings.embeddingModel,
+  Settings.corpusExtraFolders,
+];
+
+/** Milliseconds to wait for more setting changes before restarting the server. */
+export const RESTART_DEBOUNCE_MS = 1000;
+
+/** The server is restarted after a crash at most this many times within CRASH_WINDOW_MS. */
+export const MAX_CRASH_RESTARTS = 3;
+export const CRASH_WINDOW_MS = 3 * 60 * 1000;
+
+/** Where the online manual lives when the local HTML manual lacks a page. */
+export const ONLINE_MANUAL_URL = 'https://csound.com/docs/manual/';
+
+/** The Python package and the server entry point. */
+export const SERVER_MODULE = 'csound_assist';
+export const SERVER_ARGS = ['-m', SERVER_MODULE, 'serve'] as const;

@@ -1,0 +1,136 @@
+// Typed view of the `csoundAssist.*` settings. Pure: reads through a getter so tests need no VS Code.
+// Bad values are reported once and replaced by the default (as jedi-language-server does).
+
+import { Settings, type SettingKey } from './constants';
+
+export type LogLevelName = 'error' | 'warning' | 'info' | 'debug' | 'trace';
+export type DiagnosticsRun = 'onType' | 'onSave';
+export type ModelBackend = 'auto' | 'ollama' | 'llama-cpp';
+
+/** Mirrors the nesting of `workspace.getConfiguration('csoundAssist')`, which the server also receives. */
+export interface CsoundAssistSettings {
+  server: { pythonPath: string };
+  csound: { executable: string; manualPath: string };
+  diagnostics: { enabled: boolean; run: DiagnosticsRun };
+  model: {
+    backend: ModelBackend;
+    ollamaHost: string;
+    chatModel: string;
+    completionModel: string;
+    embeddingModel: string;
+  };
+  inlineCompletion: { enabled: boolean; debounceMs: number };
+  corpus: { extraFolders: string[] };
+  logLevel: LogLevelName;
+}
+
+export const LOG_LEVELS: readonly LogLevelName[] = ['error', 'warning', 'info', 'debug', 'trace'];
+
+export const DEFAULTS: CsoundAssistSettings = {
+  server: { pythonPath: '' },
+  csound: { executable: 'csound', manualPath: '/usr/share/doc/csound-doc/html' },
+  diagnostics: { enabled: true, run: 'onType' },
+  model: {
+    backend: 'auto',
+    ollamaHost: 'http://127.0.0.1:11434',
+    chatModel: '',
+    completionModel: '',
+    embeddingModel: '',
+  },
+  inlineCompletion: { enabled: false, debounceMs: 300 },
+  corpus: { extraFolders: [] },
+  logLevel: 'info',
+};
+
+/** Returns the value of `csoundAssist.<key>`, or undefined when unset. */
+export type SettingGetter = (key: SettingKey) => unknown;
+
+export interface ReadResult {
+  settings: CsoundAssistSettings;
+  /** One line per rejected value, naming the setting and the expected form. */
+  problems: string[];
+}
+
+export function readSettings(get: SettingGetter): ReadResult {
+  const problems: string[] = [];
+  const fail = (key: SettingKey, expected: string, value: unknown): void => {
+    problems.push(`csoundAssist.${key}: expected ${expected}, got ${JSON.stringify(value)}; using the default`);
+  };
+  const str = (key: SettingKey, fallback: string): string => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'string') {
+      fail(key, 'a string', v);
+      return fallback;
+    }
+    return v.trim();
+  };
+  const bool = (key: SettingKey, fallback: boolean): boolean => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') {
+      fail(key, 'true or false', v);
+      return fallback;
+    }
+    return v;
+  };
+  const oneOf = <T extends string>(key: SettingKey, allowed: readonly T[], fallback: T): T => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      fail(key, `one of ${allowed.join(', ')}`, v);
+      return fallback;
+    }
+    return v as T;
+  };
+  const int = (key: SettingKey, min: number, max: number, fallback: number): number => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      fail(key, `an integer from ${min} to ${max}`, v);
+      return fallback;
+    }
+    return v;
+  };
+  const strings = (key: SettingKey): string[] => {
+    const v = get(key);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      fail(key, 'a list of folder paths', v);
+      return [];
+    }
+    return v.map((x: string) => x.trim()).filter((x) => x.length > 0);
+  };
+
+  const d = DEFAULTS;
+  const settings: CsoundAssistSettings = {
+    server: { pythonPath: str(Settings.pythonPath, d.server.pythonPath) },
+    csound: {
+      executable: str(Settings.csoundExecutable, d.csound.executable) || d.csound.executable,
+      manualPath: str(Settings.manualPath, d.csound.manualPath),
+    },
+    diagnostics: {
+      enabled: bool(Settings.diagnosticsEnabled, d.diagnostics.enabled),
+      run: oneOf(Settings.diagnosticsRun, ['onType', 'onSave'] as const, d.diagnostics.run),
+    },
+    model: {
+      backend: oneOf(Settings.modelBackend, ['auto', 'ollama', 'llama-cpp'] as const, d.model.backend),
+      ollamaHost: str(Settings.ollamaHost, d.model.ollamaHost) || d.model.ollamaHost,
+      chatModel: str(Settings.chatModel, d.model.chatModel),
+      completionModel: str(Settings.completionModel, d.model.completionModel),
+      embeddingModel: str(Settings.embeddingModel, d.model.embeddingModel),
+    },
+    inlineCompletion: {
+      enabled: bool(Settings.inlineCompletionEnabled, d.inlineCompletion.enabled),
+      debounceMs: int(Settings.inlineCompletionDebounceMs, 0, 5000, d.inlineCompletion.debounceMs),
+    },
+    corpus: { extraFolders: strings(Settings.corpusExtraFolders) },
+    logLevel: oneOf(Settings.logLevel, LOG_LEVELS, d.logLevel),
+  };
+  return { settings, problems };
+}
+
+/** True when a change to any of `keys` (relative to the section) is reported by `affects`. */
+export function anyAffected(keys: readonly SettingKey[], affects: (key: SettingKey) => boolean): boolean {
+  return keys.some((k) => affects(k));
+}

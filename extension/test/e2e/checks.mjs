@@ -1,0 +1,263 @@
+// The checks run by run.mjs, in order, against one code-server page. Each returns a detail string
+// or throws. They drive the UI the way a user does: Explorer, keyboard, mouse, Problems panel.
+import path from 'node:path';
+
+const EDITOR = '.editor-instance .monaco-editor';
+
+/** Polls `fn` until it returns a truthy value or `timeout` ms pass; returns the value. */
+async function until(page, what, fn, timeout = 30_000, every = 250) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
+    await page.waitForTimeout(every);
+  }
+}
+
+async function shot(page, shots, name) {
+  await page.waitForTimeout(700); // widgets fade in for ~600 ms
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
+
+async function openFile(page, name) {
+  await page.getByRole('treeitem', { name }).first().click({ timeout: 60_000 });
+  await until(page, `${name} in the editor`, async () =>
+    (await page.locator('.tabs-container .tab.active').innerText().catch(() => '')).includes(name),
+  );
+  await page.locator(`${EDITOR} .view-lines`).first().waitFor();
+}
+
+/** Screen box of the first whole-word occurrence of `word` in the visible editor lines. */
+async function wordBox(page, word, nth = 0) {
+  return page.evaluate(
+    ({ sel, w, nth }) => {
+      const root = document.querySelector(`${sel} .view-lines`);
+      if (!root) return null;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      const re = new RegExp(`(^|[^\\w])${w}(?![\\w])`, 'g');
+      let seen = 0;
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        re.lastIndex = 0;
+        for (let m = re.exec(n.data); m; m = re.exec(n.data)) {
+          if (seen++ < nth) continue;
+          const r = document.createRange();
+          const i = m.index + m[1].length;
+          r.setStart(n, i);
+          r.setEnd(n, i + w.length);
+          const b = r.getBoundingClientRect();
+          return { x: b.x, y: b.y, w: b.width, h: b.height };
+        }
+      }
+      return null;
+    },
+    { sel: EDITOR, w: word, nth },
+  );
+}
+
+async function editorText(page) {
+  // The visible lines, in screen order (Monaco renders lines absolutely positioned, not in DOM order).
+  return page.evaluate((sel) => {
+    const lines = [...document.querySelectorAll(`${sel} .view-lines .view-line`)];
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return lines.map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n');
+  }, EDITOR);
+}
+
+async function problemsPanel(page) {
+  await page.keyboard.press('Control+Shift+M');
+  const panel = page.locator('.markers-panel');
+  await panel.waitFor({ timeout: 15_000 });
+  return panel;
+}
+
+/** The Problems panel's rows as text (message, source, position). */
+async function problemRows(page) {
+  return page.locator('.markers-panel .monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => (r.getAttribute('aria-label') || r.textContent || '').replace(/\s+/g, ' ').trim()),
+  );
+}
+
+async function statusItem(page) {
+  return page.locator('#workbench\\.parts\\.statusbar [aria-label^="Csound Assist"]').first();
+}
+
+export const checks = [
+  {
+    name: 'language',
+    required: true,
+    async run({ page, shots }) {
+      await openFile(page, 'clean-synth.csd');
+      const mode = page.locator('#status\\.editor\\.mode');
+      await mode.filter({ hasText: 'Csound CSD' }).waitFor({ timeout: 30_000 });
+      await shot(page, shots, 'language');
+      return (await mode.innerText()).trim();
+    },
+  },
+  {
+    name: 'highlighting',
+    async run({ page }) {
+      // Tokenisation is asynchronous: wait until keywords, numbers and comments get their own colours.
+      const colours = await until(page, 'several token colours', async () => {
+        const c = await page.evaluate((sel) => {
+          const spans = [...document.querySelectorAll(`${sel} .view-lines .view-line span > span`)];
+          const colourOf = (word) => {
+            const s = spans.find((x) => x.textContent.trim() === word);
+            return s ? getComputedStyle(s).color : null;
+          };
+          return {
+            distinct: new Set(spans.map((s) => getComputedStyle(s).color)).size,
+            instr: colourOf('instr'),
+            endin: colourOf('endin'),
+            iFreq: colourOf('iFreq'),
+          };
+        }, EDITOR);
+        return c.distinct >= 4 && c.instr && c.instr !== c.iFreq ? c : null;
+      });
+      return `${colours.distinct} colours; instr ${colours.instr}, iFreq ${colours.iFreq}`;
+    },
+  },
+  {
+    name: 'status-ready',
+    async run({ page, shots }) {
+      const item = await statusItem(page);
+      await item.waitFor({ timeout: 30_000 });
+      const label = await until(
+        page,
+        'the status bar to show the server ready',
+        async () => {
+          const l = (await item.getAttribute('aria-label')) ?? '';
+          if (/crashed|not installed/.test(l)) throw new Error(`status bar: ${l}`);
+          return /server ready/.test(l) ? l : null;
+        },
+        120_000,
+        500,
+      );
+      await shot(page, shots, 'status-bar');
+      return `${label} | ${(await item.innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'hover',
+    async run({ page, shots, facts }) {
+      await page.keyboard.press('Escape');
+      const box = await wordBox(page, 'moogladder');
+      if (!box) throw new Error('"moogladder" not visible in the editor');
+      const hover = page.locator('.monaco-hover:not(.hidden)').first();
+      const text = await until(
+        page,
+        'a hover about moogladder',
+        async () => {
+          await page.mouse.move(box.x + 1, box.y + box.h / 2);
+          await page.mouse.move(box.x + box.w / 2, box.y + box.h / 2, { steps: 5 });
+          await hover.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
+          const t = (await hover.innerText().catch(() => '')).trim();
+          return /moogladder/.test(t) && (!facts.summary || t.includes(facts.summary)) ? t : null;
+        },
+        60_000,
+        1_000,
+      );
+      await shot(page, shots, 'hover');
+      return text.replace(/\s+/g, ' ').slice(0, 160);
+    },
+  },
+  {
+    name: 'completion',
+    async run({ page, shots }) {
+      await page.keyboard.press('Escape');
+      const box = await wordBox(page, 'pan2');
+      if (!box) throw new Error('"pan2" line not visible');
+      await page.mouse.click(box.x + 1, box.y + box.h / 2);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('aSig ', { delay: 40 });
+      const widget = page.locator(`${EDITOR} .suggest-widget.visible`);
+      const labels = async () =>
+        page.locator(`${EDITOR} .suggest-widget.visible .monaco-list-row`).evaluateAll((rows) =>
+          rows.map((r) => {
+            const icon = [...(r.querySelector('.suggest-icon')?.classList ?? [])].find((c) => c.startsWith('codicon-symbol-'));
+            return `${(r.getAttribute('aria-label') || r.textContent || '').trim()} {${icon ?? ''}}`;
+          }),
+        );
+      // A word from the document or a snippet would also say vco2: require a language-server item.
+      const fromServer = (r) => /^vco2\b/.test(r) && !/codicon-symbol-(text|snippet)\}/.test(r);
+      await until(
+        page,
+        'the suggestion list',
+        async () => {
+          if (await widget.isVisible()) return true;
+          await page.keyboard.press('Control+Space');
+          await widget.waitFor({ timeout: 5_000 }).catch(() => {});
+          return widget.isVisible();
+        },
+        60_000,
+        500,
+      );
+      let rows = await until(page, 'suggestions (not "Loading…")', async () => {
+        const r = await labels();
+        return r.length && !r.every((x) => /loading/i.test(x)) ? r : null;
+      });
+      let how = 'listed first';
+      if (!rows.some(fromServer)) {
+        // The list is virtualised: filter the same list down instead of scrolling it.
+        await page.keyboard.type('vco', { delay: 60 });
+        how = 'listed after typing "vco"';
+        rows = await until(page, 'vco2 in the filtered list', async () => {
+          const r = await labels();
+          return r.some(fromServer) ? r : null;
+        });
+      }
+      await shot(page, shots, 'completion');
+      const first = rows.slice(0, 6).map((r) => r.split(/[,\s]/)[0]);
+      const item = rows.find(fromServer);
+      await page.keyboard.press('Escape');
+      // Leave the file as it was.
+      await page.keyboard.press('Control+Z');
+      await page.keyboard.press('Control+Z');
+      await page.keyboard.press('Control+Z');
+      return `vco2 ${how} (${item}); first: ${first.join(' ')}`;
+    },
+  },
+  {
+    name: 'diagnostic',
+    required: true,
+    async run({ page, shots }) {
+      await openFile(page, 'mistakes.csd');
+      await problemsPanel(page);
+      const rows = await until(page, 'a compiler diagnostic about moogladdr in Problems', async () => {
+        const r = await problemRows(page);
+        return r.some((x) => /moogladdr/.test(x)) ? r : null;
+      }, 90_000, 500);
+      await shot(page, shots, 'problems');
+      return `${rows.length} rows: ${rows.filter((r) => /moogladdr/.test(r)).join(' / ').slice(0, 200)}`;
+    },
+  },
+  {
+    name: 'quick-fix',
+    async run({ page, shots }) {
+      const box = await wordBox(page, 'moogladdr');
+      if (!box) throw new Error('"moogladdr" not visible in the editor');
+      await page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
+      const menu = page.locator('.action-widget');
+      const item = menu.locator('.monaco-list-row', { hasText: 'moogladder' }).first();
+      await until(page, 'a quick fix offering moogladder', async () => {
+        if (await item.isVisible().catch(() => false)) return true;
+        await page.keyboard.press('Control+.');
+        await item.waitFor({ timeout: 5_000 }).catch(() => {});
+        return item.isVisible().catch(() => false);
+      }, 60_000, 500);
+      const label = (await item.innerText()).trim();
+      await shot(page, shots, 'quick-fix-menu');
+      await item.click();
+      await until(page, 'the edit to apply', async () => /\bmoogladder\b/.test(await editorText(page)));
+      await problemsPanel(page);
+      await until(page, 'the moogladdr problem to disappear', async () => {
+        const r = await problemRows(page);
+        return !r.some((x) => /moogladdr/.test(x));
+      }, 60_000, 500);
+      await shot(page, shots, 'quick-fix-applied');
+      return `applied "${label}"`;
+    },
+  },
+];

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Commands } from '../../src/constants';
+import { mergeStatus, parseStatus, renderStatus, statusActions } from '../../src/status';
+
+test('parses a full status, camelCase or snake_case', () => {
+  const s = parseStatus({
+    state: 'ready',
+    csound_version: '6.18.1',
+    index: { state: 'building', done: 12, total: 400 },
+    model: { state: 'unreachable', name: 'qwen2.5-coder', backend: 'ollama', extra: 1 },
+  });
+  assert.deepEqual(s, {
+    state: 'ready',
+    csoundVersion: '6.18.1',
+    index: { state: 'building', done: 12, total: 400 },
+    model: { state: 'unreachable', name: 'qwen2.5-coder', backend: 'ollama' },
+  });
+  assert.equal(parseStatus({ csound: { version: '7.0.0' } }).csoundVersion, '7.0.0');
+  assert.equal(parseStatus({ csound: null }).csoundVersion, null);
+});
+
+test('ignores junk', () => {
+  assert.deepEqual(parseStatus(null), {});
+  assert.deepEqual(parseStatus([1, 2]), {});
+  assert.deepEqual(parseStatus({ index: { state: 'exploded' }, model: 'x', state: 3 }), {});
+  assert.deepEqual(parseStatus({ index: { state: 'ready', done: -1, total: 'n' } }), { index: { state: 'ready' } });
+});
+
+test('partial notifications merge into the previous status', () => {
+  const a = parseStatus({ state: 'ready', csoundVersion: '6.18.1', model: { state: 'ready' } });
+  const b = mergeStatus(a, parseStatus({ index: { state: 'ready', done: 5, total: 5 } }));
+  assert.equal(b.csoundVersion, '6.18.1');
+  assert.equal(b.model?.state, 'ready');
+  assert.equal(b.index?.done, 5);
+});
+
+test('renders ready, indexing and model problems', () => {
+  const ready = renderStatus('running', { state: 'ready', csoundVersion: '6.18.1', model: { state: 'ready' } });
+  assert.equal(ready.severity, 'ok');
+  assert.match(ready.text, /Csound 6\.18\.1: ready/);
+  assert.match(ready.ariaLabel, /^Csound Assist: server ready/);
+
+  const indexing = renderStatus('running', { csoundVersion: '6.18.1', index: { state: 'building', done: 3, total: 9 } });
+  assert.match(indexing.text, /indexing 3\/9/);
+  assert.equal(indexing.severity, 'busy');
+  assert.ok(indexing.tooltip.some((l) => l.includes('building 3/9')));
+
+  const model = renderStatus('running', { model: { state: 'unreachable', name: 'm' } });
+  assert.equal(model.severity, 'warning');
+  assert.match(model.text, /model unreachable/);
+
+  const noCsound = renderStatus('running', { csoundVersion: null });
+  assert.equal(noCsound.severity, 'warning');
+  assert.ok(noCsound.tooltip.some((l) => /not found/.test(l)));
+});
+
+test('renders client-side failures', () => {
+  assert.equal(renderStatus('notInstalled', {}).severity, 'error');
+  assert.match(renderStatus('crashed', {}).ariaLabel, /server crashed/);
+  assert.match(renderStatus('starting', {}).text, /starting/);
+});
+
+test('actions match the state, the fix first', () => {
+  const ids = (a: { command: string }[]) => a.map((x) => x.command);
+  assert.equal(statusActions('notInstalled', {})[0]?.command, Commands.createServerEnvironment);
+  assert.equal(statusActions('crashed', {})[0]?.command, Commands.showLogs);
+  assert.equal(statusActions('running', { index: { state: 'missing' } })[0]?.command, Commands.reindex);
+  const model = statusActions('running', { model: { state: 'unreachable' } });
+  assert.equal(model[0]?.command, 'workbench.action.openSettings');
+  assert.deepEqual(model[0]?.args, ['csoundAssist.model']);
+  const ok = ids(statusActions('running', { state: 'ready' }));
+  assert.ok(ok.includes(Commands.restartServer) && ok.includes(Commands.showLogs));
+  assert.ok(!ok.includes(Commands.createServerEnvironment));
+});

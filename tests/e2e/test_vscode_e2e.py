@@ -1,0 +1,57 @@
+"""The packaged extension in a real VS Code (code-server + Chromium): extension/test/e2e/run.mjs.
+
+Builds build/csound-assist-<version>.vsix first when it is missing or older than the extension
+sources. Screenshots land in build/e2e-shots/. Needs node, npm dependencies (`npm ci`) and
+../shared/tools/vscode-e2e beside the repository (or VSCODE_E2E_TOOLS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = Path(os.environ.get("VSCODE_E2E_TOOLS") or ROOT.parent / "shared" / "tools" / "vscode-e2e")
+
+pytestmark = pytest.mark.slow
+
+
+def _vsix() -> Path:
+    pkg = json.loads((ROOT / "package.json").read_text())
+    return ROOT / "build" / f"{pkg['name']}-{pkg['version']}.vsix"
+
+
+def _stale(vsix: Path) -> bool:
+    if not vsix.exists():
+        return True
+    built = vsix.stat().st_mtime
+    sources = [ROOT / "package.json", *(ROOT / "extension").rglob("*")]
+    return any(p.is_file() and "test" not in p.parts and p.stat().st_mtime > built for p in sources)
+
+
+def test_extension_in_real_vscode() -> None:
+    node = shutil.which("node")
+    assert node, "node is not on PATH"
+    assert (TOOLS / "setup").exists(), f"vscode-e2e tools not found at {TOOLS} (set VSCODE_E2E_TOOLS)"
+    assert (ROOT / "node_modules").is_dir(), "npm dependencies missing: run `npm ci` at the repository root"
+    vsix = _vsix()
+    if _stale(vsix):
+        subprocess.run(["npm", "run", "--silent", "package"], cwd=ROOT, check=True)
+    env = {**os.environ, "VSCODE_E2E_TOOLS": str(TOOLS), "CSOUND_ASSIST_PYTHON": sys.executable}
+    proc = subprocess.run(
+        [node, str(ROOT / "extension" / "test" / "e2e" / "run.mjs")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    print(proc.stdout)
+    print(proc.stderr, file=sys.stderr)
+    assert proc.returncode == 0, f"real-VS-Code checks failed:\n{proc.stdout[-4000:]}"
