@@ -1,0 +1,63 @@
+"""Retrieval: structure-aware chunks of Csound examples, dense + BM25 hybrid search.
+
+API (the LSP server and the CLI use only this)::
+
+    from csound_assist.retrieval import Index, SearchResult
+
+    index = Index.open(config)            # cheap: loads the published index, embeds nothing
+    report = index.update(paths, progress_cb)   # blocking; run it off the event loop
+    results: list[SearchResult] = index.search("resonant lowpass filter", k=5)
+    index.close()
+
+- `Index.open(config, root=None, embedder=None)`: the index under `<cache dir>/retrieval/index`
+  (or `root`), configured from `config.rag` (embedder, fusion weights, `min_similarity`,
+  `num_results`, `qdrant_url`). `index.sources` are the configured folders: the manual's
+  examples (`rag.include_manual`) and `rag.examples_dirs`.
+- `index.update(paths=None, progress=None, *, full=False) -> UpdateReport`: make the files under
+  `paths` (folders or single files; default `index.sources`) current. Unchanged files are never
+  re-embedded, changed files are re-chunked and re-embedded, files under `paths` that are gone are
+  removed, files outside `paths` are kept. A build is published atomically; concurrent builders
+  (another window) wait on a lock. `progress(stage, done, total)` is called from the calling
+  thread with stage "scanning", "chunking", "embedding" or "writing" — map it to `$/progress`.
+  Raises `EmbedderError` / `IndexBuildError` / `StoreError` with a user-facing message; the
+  published index is then unchanged.
+- `index.search(query, k=None, *, mode="hybrid") -> list[SearchResult]`: thread-safe, never raises
+  for bad input; falls back to keyword-only search when the embedder is unavailable or the index
+  was built by another embedder. Picks up generations published by other processes.
+- `index.stats() -> IndexStats`: generation, embedder, file and chunk counts.
+- `SearchResult`: `score` (fused), `similarity` (cosine, if dense found it), `keyword_score`,
+  `sources`, `chunk` (`Chunk`: `id`, `path`, `kind`, `name`, `start_line`, `end_line`, `opcodes`,
+  `text`, `header`); `to_dict()` gives the JSON the CLI prints and `csound/search` returns.
+- `watch.watch(index, roots, stop_event)`: follow folders with watchdog (the CLI's `--watch`).
+
+Two processes can use one index: published generations are immutable, and a process that finds a
+generation's Qdrant folder locked by another reads a private copy of it.
+"""
+
+from csound_assist.retrieval.embedders import (
+    Embedder,
+    EmbedderError,
+    HashingEmbedder,
+    MiniLMEmbedder,
+    OllamaEmbedder,
+    make_embedder,
+)
+from csound_assist.retrieval.index import Index, IndexBuildError, IndexStats, UpdateReport
+from csound_assist.retrieval.store import StoreError
+from csound_assist.retrieval.types import Chunk, SearchResult
+
+__all__ = [
+    "Chunk",
+    "Embedder",
+    "EmbedderError",
+    "HashingEmbedder",
+    "Index",
+    "IndexBuildError",
+    "IndexStats",
+    "MiniLMEmbedder",
+    "OllamaEmbedder",
+    "SearchResult",
+    "StoreError",
+    "UpdateReport",
+    "make_embedder",
+]

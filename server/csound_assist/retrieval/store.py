@@ -1,0 +1,170 @@
+"""The vector store: Qdrant through qdrant-client, embedded (local mode) or a server.
+
+Local mode (`QdrantClient(path=…)`) keeps one storage folder per index generation and lets only
+one process hold a folder. Published generations are never written again, so a second process
+(another editor window) that finds the folder locked opens a private copy of it instead: same
+data, no lock contention. With `rag.qdrant_url` the same calls go to a Qdrant server, one
+collection per generation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from loguru import logger
+
+LOCAL_COLLECTION = "chunks"
+_POINT_NS = uuid.UUID("6f1b9a1e-4c1c-4df5-9b0e-2f7f1d1c5a11")
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be opened or used; the message names the location."""
+
+
+def point_id(chunk_id: str) -> str:
+    """Qdrant ids are UUIDs or integers; derive a stable UUID from the chunk id."""
+    return str(uuid.uuid5(_POINT_NS, chunk_id))
+
+
+class VectorStore:
+    """One collection of chunk vectors (cosine), addressed by chunk id."""
+
+    def __init__(self, client, collection: str, *, private_copy: Path | None = None) -> None:
+        self._client = client
+        self.collection = collection
+        self._private_copy = private_copy
+        self._lock = threading.Lock()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open_local(cls, path: Path, *, copy_dir: Path | None = None) -> VectorStore:
+        """Open local-mode storage at `path`; if another process holds it, open a private copy.
+
+        `copy_dir` is where private copies go (a temporary folder by default); the copy is removed
+        on `close()`.
+        """
+        from qdrant_client import QdrantClient
+
+        try:
+            client = QdrantClient(path=str(path), force_disable_check_same_thread=True)
+            return cls(client, LOCAL_COLLECTION)
+        except RuntimeError as exc:
+            if "already accessed" not in str(exc):
+                raise StoreError(f"cannot open vector store {path}: {exc}") from exc
+        # Another process holds this (immutable) generation: read from a private copy.
+        base = copy_dir or Path(tempfile.gettempdir())
+        base.mkdir(parents=True, exist_ok=True)
+        copy = Path(tempfile.mkdtemp(prefix="qdrant-copy-", dir=base))
+        shutil.copytree(path, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+        logger.info("vector store {} is in use by another process; reading a copy", path)
+        try:
+            client = QdrantClient(path=str(copy), force_disable_check_same_thread=True)
+        except Exception as exc:
+            shutil.rmtree(copy, ignore_errors=True)
+            raise StoreError(f"cannot open a copy of vector store {path}: {exc}") from exc
+        return cls(client, LOCAL_COLLECTION, private_copy=copy)
+
+    @classmethod
+    def open_server(cls, url: str, collection: str, *, timeout: int = 10) -> VectorStore:
+        from qdrant_client import QdrantClient
+
+        try:
+            client = QdrantClient(url=url, timeout=timeout)
+            client.get_collections()
+        except Exception as exc:  # noqa: BLE001 - connection errors vary by transport
+            raise StoreError(f"Qdrant server {url} is not reachable: {exc}") from exc
+        return cls(client, collection)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def create(self, dimension: int) -> None:
+        from qdrant_client import models
+
+        with self._lock:
+            if self._client.collection_exists(self.collection):
+                self._client.delete_collection(self.collection)
+            self._client.create_collection(
+                self.collection,
+                vectors_config=models.VectorParams(size=dimension, distance=models.Distance.COSINE),
+            )
+
+    def upsert(self, chunk_ids: Sequence[str], vectors: np.ndarray, *, batch: int = 256) -> None:
+        from qdrant_client import models
+
+        if len(chunk_ids) != len(vectors):
+            raise ValueError(f"{len(chunk_ids)} ids for {len(vectors)} vectors")
+        with self._lock:
+            for start in range(0, len(chunk_ids), batch):
+                points = [
+                    models.PointStruct(
+                        id=point_id(cid), vector=vec.tolist(), payload={"chunk_id": cid}
+                    )
+                    for cid, vec in zip(
+                        chunk_ids[start : start + batch],
+                        vectors[start : start + batch],
+                        strict=True,
+                    )
+                ]
+                self._client.upsert(self.collection, points=points, wait=True)
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        from qdrant_client import models
+
+        if not chunk_ids:
+            return
+        with self._lock:
+            self._client.delete(
+                self.collection,
+                points_selector=models.PointIdsList(points=[point_id(c) for c in chunk_ids]),
+                wait=True,
+            )
+
+    def drop(self) -> None:
+        with self._lock:
+            if self._client.collection_exists(self.collection):
+                self._client.delete_collection(self.collection)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def vectors(self, chunk_ids: Sequence[str], *, batch: int = 512) -> dict[str, np.ndarray]:
+        """Stored vectors of `chunk_ids` (missing ids are absent from the result)."""
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(chunk_ids), batch):
+                records = self._client.retrieve(
+                    self.collection,
+                    ids=[point_id(c) for c in chunk_ids[start : start + batch]],
+                    with_payload=True,
+                    with_vectors=True,
+                )
+                for record in records:
+                    out[record.payload["chunk_id"]] = np.asarray(record.vector, dtype=np.float32)
+        return out
+
+    def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """Chunk ids with cosine similarity, best first."""
+        with self._lock:
+            response = self._client.query_points(
+                self.collection, query=vector.tolist(), limit=limit, with_payload=True
+            )
+        return [(p.payload["chunk_id"], float(p.score)) for p in response.points]
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._client.count(self.collection, exact=True).count)
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._client.close()
+            finally:
+                if self._private_copy is not None:
+                    shutil.rmtree(self._private_copy, ignore_errors=True)
+                    self._private_copy = None
