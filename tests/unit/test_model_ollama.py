@@ -323,3 +323,39 @@ async def test_idle_timeout_after_first_token(httpserver):
             got.append(chunk)
     await backend.aclose()
     assert got == ["first"]
+
+
+async def test_superseded_inline_completion_closes_the_generate_stream(httpserver):
+    from csound_assist.ai.complete import InlineCompleter
+
+    total = 60
+    sent: list[int] = []
+    closed = threading.Event()
+
+    def handler(request: Request) -> Response:
+        def body():
+            try:
+                for i, part in enumerate(generate_parts("m", ["  a1 vco2 1, 110\n"] * total)):
+                    sent.append(i)
+                    yield json.dumps(part) + "\n"
+                    time.sleep(0.05)
+            finally:
+                closed.set()
+
+        return Response(body(), content_type="application/x-ndjson")
+
+    httpserver.expect_request("/api/show").respond_with_json(show_body(["completion", "insert"]))
+    httpserver.expect_request("/api/generate").respond_with_handler(handler)
+    config = config_for(httpserver.url_for("/"), fim_timeout=30.0)
+    service = ModelService(config)
+    completer = InlineCompleter(service)
+    text = "instr 1\n"
+    task = asyncio.create_task(completer.complete(text, len(text)))
+    while len(sent) < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()  # a newer keystroke superseded this request
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(closed.wait, 10), "the generate stream was never closed"
+    assert len(sent) < total
+    await service.aclose()

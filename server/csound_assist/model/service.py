@@ -130,12 +130,12 @@ class ModelService:
 
     async def _reconnect(self) -> None:
         """Probe with backoff until the backend answers; requests meanwhile answer empty."""
-        while not self.available or self._backend is None:
+        while True:
             await asyncio.sleep(max(0.0, self._down_until - time.monotonic()))
-            backend = self._backend
-            probe = getattr(backend, "reachable", None)
+            probe = getattr(self._backend, "reachable", None)
             if probe is None:
-                self._mark_up()
+                # Nothing to probe (no backend resolved yet): the next request retries, and a
+                # new failure backs off further.
                 return
             if await probe():
                 logger.info("model backend reachable again")
