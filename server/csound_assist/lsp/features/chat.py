@@ -191,3 +191,22 @@ def _position(doc: Any, text: str, offset: int) -> types.Position:
     char = offset - (text.rfind("\n", 0, offset) + 1)
     client_line, client_char = doc.pos_to_client(Pos(line, char))
     return types.Position(line=client_line, character=client_char)
+
+
+FIX_WITH_AI_COMMAND = "csoundAssist.fixWithAI"
+
+
+def ai_fix_code_action(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction:
+    """The "Fix with AI" action for a compiler error that has no deterministic fix.
+
+    For `code_actions` to append. It carries a command, not an edit: the client runs it, which
+    sends `csound/aiFix` and applies the returned edit — which exists only once the model's fix
+    has compiled in a scratch copy, so an unverified fix is never applied.
+    """
+    args = {"uri": uri, "message": diagnostic.message, "line": diagnostic.range.start.line}
+    return types.CodeAction(
+        title="Fix with AI (verified by compiling)",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        command=types.Command(title="Fix with AI", command=FIX_WITH_AI_COMMAND, arguments=[args]),
+    )
