@@ -38,6 +38,15 @@ i 1 0 1
 """
 
 
+async def until(condition, timeout: float = 60.0) -> None:
+    """Poll `condition` with a deadline (a readiness signal, not a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
 def small_config() -> Config:
     config = Config()
     config.model.backend = "llama-cpp"
@@ -94,8 +103,8 @@ async def test_cancelled_completion_stops_generation(backend):
             got.append(chunk)
 
     task = asyncio.create_task(consume())
-    while len(got) < 3:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(got) >= 3 or task.done())
+    assert not task.done(), "the model stopped by itself before the test could cancel it"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -111,8 +120,8 @@ async def test_cancelled_inline_request_stops_the_model(backend):
     completer = InlineCompleter(service)
     text = "instr 1\n"  # at a line start: multi-line, nothing stops the model early
     task = asyncio.create_task(completer.complete(text, len(text)))
-    while backend.live_tokens < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: backend.live_tokens >= 2 or task.done())
+    assert not task.done(), "the model stopped by itself before the test could cancel it"
     task.cancel()  # what the LSP layer does when a newer request supersedes this one
     with pytest.raises(asyncio.CancelledError):
         await task
