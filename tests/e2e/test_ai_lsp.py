@@ -150,7 +150,9 @@ async def test_chat_streams_events_and_stop_cancels(client: LanguageClient):
             "csound/chat", {"id": "t2", "text": "Write a very long story about a cat."}
         )
     )
-    while not any(e.id == "t2" and e.kind == "token" for e in client.events):  # type: ignore[attr-defined]
+    for _ in range(3000):
+        if any(e.id == "t2" and e.kind == "token" for e in client.events):  # type: ignore[attr-defined]
+            break
         await asyncio.sleep(0.02)
     client.protocol.notify("csound/chatCancel", {"id": "t2"})
     stopped = await asyncio.wait_for(request, 30)
