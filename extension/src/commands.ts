@@ -4,15 +4,23 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest } from 'vscode-languageclient/node';
+import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
-import { Commands, LANGUAGE_IDS, ServerCommands } from './constants';
+import { AiMethods, Commands, LANGUAGE_IDS } from './constants';
+import { firstCodeBlock } from './answers';
+import { chatPanel } from './features';
 import { manualPage, onlineManualUrl, wordAt } from './manual';
 import { installServer } from './install';
 import { currentSettings, type ServerManager } from './server';
 import type { StatusBar } from './statusBar';
 
-type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
+/** `csound/chat` and `csound/explain` answer (server/csound_assist/lsp/README.md, "AI protocol"). */
+interface ChatReply {
+  id?: string;
+  answer?: string;
+  error?: string | null;
+}
+
 
 function isCsound(doc: vscode.TextDocument): boolean {
   return (LANGUAGE_IDS as readonly string[]).includes(doc.languageId);
@@ -64,8 +72,11 @@ export class CommandHandlers {
     return Object.entries(table).map(([id, fn]) => vscode.commands.registerCommand(id, safe(id, fn)));
   }
 
-  /** Runs a server command if the server offers it; otherwise says the feature is not there yet. */
-  private async callServer<T>(command: ServerCommand, feature: string, args: unknown[]): Promise<T | undefined> {
+  /**
+   * Sends a custom request; a server without that method (MethodNotFound) means the feature has
+   * not landed in this server version, which is said as such, not as an error.
+   */
+  private async request<T>(method: string, params: unknown, feature: string): Promise<T | undefined> {
     const client = this.server.languageClient;
     if (!client) {
       const choice = await vscode.window.showWarningMessage(
@@ -75,41 +86,44 @@ export class CommandHandlers {
       if (choice) this.log.show();
       return undefined;
     }
-    if (!this.server.serverCommands().includes(command)) {
-      void vscode.window.showInformationMessage(`Csound Assist: ${feature} is not available yet in this version of the language server.`);
-      return undefined;
+    try {
+      return await client.sendRequest<T>(method, params);
+    } catch (e) {
+      if (e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound) {
+        void vscode.window.showInformationMessage(`Csound Assist: ${feature} is not available yet in this version of the language server.`);
+        return undefined;
+      }
+      throw e;
     }
-    return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T | undefined;
   }
 
   private async reindex(): Promise<void> {
-    await this.callServer(ServerCommands.reindex, 'rebuilding the example index', []);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Csound Assist: rebuilding the example index' },
+      () => this.request<unknown>(AiMethods.reindex, {}, 'Rebuilding the example index'),
+    );
+    if (result !== undefined) this.log.info(`reindex: ${JSON.stringify(result)}`);
   }
 
   private async explainSelection(): Promise<void> {
     const editor = csoundEditor();
     if (!editor) return;
-    const range = editor.selection.isEmpty
-      ? editor.document.lineAt(editor.selection.active.line).range
-      : new vscode.Range(editor.selection.start, editor.selection.end);
-    const text = editor.document.getText(range);
-    if (!text.trim()) {
-      void vscode.window.showInformationMessage('Csound Assist: select some Csound code to explain.');
+    const doc = editor.document;
+    const params = editor.selection.isEmpty
+      ? { uri: doc.uri.toString(), position: editor.selection.active }
+      : { uri: doc.uri.toString(), range: { start: editor.selection.start, end: editor.selection.end } };
+    const reply = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: explaining…' },
+      () => this.request<ChatReply | null>(AiMethods.explain, params, 'Explain Selection'),
+    );
+    if (!reply) return;
+    if (reply.error || !reply.answer) {
+      void vscode.window.showWarningMessage(`Csound Assist: no explanation: ${reply.error ?? 'the model gave no answer'}`);
       return;
     }
-    const uri = editor.document.uri.toString();
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: explaining…', cancellable: false },
-      () =>
-        this.callServer<unknown>(ServerCommands.explain, 'Explain Selection', [
-          { uri, range: { start: range.start, end: range.end }, text },
-        ]),
-    );
-    const markdown = typeof result === 'string' ? result : (result as { markdown?: string } | undefined)?.markdown;
-    if (!markdown) return;
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
-    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri).then(undefined, async () => {
-      await vscode.window.showTextDocument(doc, vscode.ViewColumn.Beside);
+    const md = await vscode.workspace.openTextDocument({ language: 'markdown', content: reply.answer });
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', md.uri).then(undefined, async () => {
+      await vscode.window.showTextDocument(md, vscode.ViewColumn.Beside);
     });
   }
 
@@ -120,18 +134,27 @@ export class CommandHandlers {
       ignoreFocusOut: true,
     });
     if (!description?.trim()) return;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: generating a CSD…' },
-      () => this.callServer<unknown>(ServerCommands.generateCsd, 'Generate CSD', [{ description }]),
+    const reply = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: generating a CSD (checked with the compiler)…' },
+      () => this.request<ChatReply | null>(AiMethods.chat, { id: `generate-${Date.now()}`, text: `/generate ${description}` }, 'Generate CSD'),
     );
-    const csd = typeof result === 'string' ? result : (result as { csd?: string } | undefined)?.csd;
-    if (!csd) return;
+    if (!reply) return;
+    const csd = reply.answer ? firstCodeBlock(reply.answer) : undefined;
+    if (reply.error || !csd) {
+      void vscode.window.showWarningMessage(`Csound Assist: no CSD generated: ${reply.error ?? 'the answer held no code'}`);
+      return;
+    }
     const doc = await vscode.workspace.openTextDocument({ language: 'csound-csd', content: csd });
     await vscode.window.showTextDocument(doc);
   }
 
   private async openChat(): Promise<void> {
-    await this.callServer(ServerCommands.chat, 'Chat', []);
+    const panel = chatPanel();
+    if (panel) {
+      await panel.open();
+      return;
+    }
+    void vscode.window.showInformationMessage('Csound Assist: the chat panel is not available yet in this version.');
   }
 
   /**

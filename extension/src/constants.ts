@@ -21,17 +21,11 @@ export const Commands = {
   statusActions: 'csoundAssist.statusActions',
 } as const;
 
-/**
- * Commands the language server implements through `workspace/executeCommand`. A client command that
- * needs one is live only when the server lists it in `executeCommandProvider.commands`; until then
- * it says the feature is not available yet. They must differ from the client ids above, because
- * vscode-languageclient registers every server command as a VS Code command of the same name.
- */
-export const ServerCommands = {
-  reindex: 'csoundAssist.server.reindex',
-  explain: 'csoundAssist.server.explain',
-  generateCsd: 'csoundAssist.server.generateCsd',
-  chat: 'csoundAssist.server.chat',
+/** Custom requests of the server's AI and retrieval features (server/csound_assist/lsp/README.md). */
+export const AiMethods = {
+  chat: 'csound/chat',
+  explain: 'csound/explain',
+  reindex: 'csound/reindex',
 } as const;
 
 /** Notifications sent by the server. */

@@ -24,8 +24,13 @@ export function activate(context: vscode.ExtensionContext): void {
     context.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         const affects = (key: string): boolean => e.affectsConfiguration(`${CONFIG_SECTION}.${key}`);
-        if (anyAffected(RESTART_SETTINGS, affects)) manager.scheduleRestart('settings changed');
-        else if (affects(Settings.logLevel)) manager.applyTrace();
+        if (!e.affectsConfiguration(CONFIG_SECTION)) return;
+        if (anyAffected(RESTART_SETTINGS, affects)) {
+          manager.scheduleRestart('settings changed');
+          return;
+        }
+        manager.pushSettings();
+        if (affects(Settings.logLevel)) manager.applyTrace();
       }),
     );
     void manager.start();

@@ -6,6 +6,7 @@ import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
   State,
@@ -29,8 +30,8 @@ import {
 } from './constants';
 import { LineTail, lineLevel, type LineLevel } from './logLines';
 import { checkServer, resolveInterpreter } from './python';
-import { readSettings, type CsoundAssistSettings, type LogLevelName } from './settings';
-import { mergeStatus, parseStatus, type ClientState, type ServerStatus } from './status';
+import { readSettings, toServerConfig, type CsoundAssistSettings, type LogLevelName, type ServerConfig } from './settings';
+import { parseStatus, type ClientState, type ServerStatus } from './status';
 
 export interface StatusListener {
   (client: ClientState, server: ServerStatus): void;
@@ -48,6 +49,31 @@ export function currentSettings(log: vscode.LogOutputChannel): CsoundAssistSetti
   const { settings, problems } = readSettings((key) => cfg.get(key));
   for (const p of problems) log.warn(p);
   return settings;
+}
+
+/**
+ * The configuration the server gets (initializationOptions, workspace/configuration and
+ * didChangeConfiguration): the settings the user set, in the server's own section names. In an
+ * untrusted workspace the values that could run or send code are pinned to the user's settings (VS
+ * Code already ignores workspace values of restricted settings), overriding any the workspace's
+ * .csound-assist.toml sets, and Csound's init pass (deep check) stays off.
+ */
+export function serverConfig(log: vscode.LogOutputChannel): ServerConfig {
+  const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
+  const settings = currentSettings(log);
+  const trusted = vscode.workspace.isTrusted;
+  const isSet = (key: string): boolean => {
+    const i = cfg.inspect(key);
+    if (!i) return false;
+    if (i.globalValue !== undefined) return true;
+    return trusted && (i.workspaceValue !== undefined || i.workspaceFolderValue !== undefined);
+  };
+  const out = toServerConfig(settings, isSet);
+  if (!trusted) {
+    out.csound = { ...out.csound, executable: settings.csound.executable, deepCheck: false };
+    out.model = { ...out.model, host: settings.model.ollamaHost };
+  }
+  return out;
 }
 
 export class ServerManager implements vscode.Disposable {
@@ -150,7 +176,7 @@ export class ServerManager implements vscode.Disposable {
     }
 
     const trusted = vscode.workspace.isTrusted;
-    if (!trusted) this.log.warn('Untrusted workspace: the server runs with the compiler check off');
+    if (!trusted) this.log.warn('Untrusted workspace: executable, model host and folders from user settings only; no deep check');
 
     const serverOptions: ServerOptions = () => {
       this.stderrTail.clear();
@@ -173,13 +199,17 @@ export class ServerManager implements vscode.Disposable {
       ]),
       outputChannel: this.log,
       traceOutputChannel: this.log,
-      initializationOptions: {
-        settings,
-        workspaceTrusted: trusted,
-        client: { name: 'csound-assist-vscode', version: this.context.extension.packageJSON.version as string },
+      initializationOptions: { [CONFIG_SECTION]: serverConfig(this.log) },
+      middleware: {
+        workspace: {
+          // The server asks for section "csoundAssist" and gets it in its own terms.
+          configuration: async (params, token, next) => {
+            const results = await next(params, token);
+            if (!Array.isArray(results)) return results;
+            return params.items.map((item, i) => (item.section === CONFIG_SECTION ? serverConfig(this.log) : results[i]));
+          },
+        },
       },
-      // Sends `{settings: {csoundAssist: …}}` on every change; the server may also pull.
-      synchronize: { configurationSection: CONFIG_SECTION },
       errorHandler: {
         error: (error, _message, count): ErrorHandlerResult => {
           this.log.error(`Connection error: ${error.message}`);
@@ -203,7 +233,7 @@ export class ServerManager implements vscode.Disposable {
     client.onNotification(Notifications.status, (params: unknown) => {
       const parsed = parseStatus(params);
       this.log.debug(`csound/status ${JSON.stringify(params)}`);
-      this.setState(this.clientState, mergeStatus(this.serverStatus, parsed));
+      this.setState(this.clientState, parsed);
     });
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.setState('running');
@@ -263,6 +293,15 @@ export class ServerManager implements vscode.Disposable {
     else if (choice === 'Choose Interpreter')
       await vscode.commands.executeCommand('workbench.action.openSettings', 'csoundAssist.server.pythonPath');
     else if (choice === 'Show Logs') this.log.show();
+  }
+
+  /** Sends the current settings to the running server (those that need no restart). */
+  pushSettings(): void {
+    const client = this.languageClient;
+    if (!client) return;
+    client
+      .sendNotification(DidChangeConfigurationNotification.type, { settings: { [CONFIG_SECTION]: serverConfig(this.log) } })
+      .catch((e: unknown) => this.log.warn(`didChangeConfiguration: ${String(e)}`));
   }
 
   applyTrace(): void {

@@ -6,6 +6,7 @@ import { Settings, type SettingKey } from './constants';
 export type LogLevelName = 'error' | 'warning' | 'info' | 'debug' | 'trace';
 export type DiagnosticsRun = 'onType' | 'onSave';
 export type ModelBackend = 'auto' | 'ollama' | 'llama-cpp';
+export type EmbeddingModel = 'all-minilm-l6-v2' | 'nomic-embed-text';
 
 /** Mirrors the nesting of `workspace.getConfiguration('csoundAssist')`, which the server also receives. */
 export interface CsoundAssistSettings {
@@ -17,7 +18,7 @@ export interface CsoundAssistSettings {
     ollamaHost: string;
     chatModel: string;
     completionModel: string;
-    embeddingModel: string;
+    embeddingModel: EmbeddingModel;
   };
   inlineCompletion: { enabled: boolean; debounceMs: number };
   corpus: { extraFolders: string[] };
@@ -35,9 +36,9 @@ export const DEFAULTS: CsoundAssistSettings = {
     ollamaHost: 'http://127.0.0.1:11434',
     chatModel: '',
     completionModel: '',
-    embeddingModel: '',
+    embeddingModel: 'all-minilm-l6-v2',
   },
-  inlineCompletion: { enabled: false, debounceMs: 300 },
+  inlineCompletion: { enabled: true, debounceMs: 250 },
   corpus: { extraFolders: [] },
   logLevel: 'info',
 };
@@ -118,7 +119,7 @@ export function readSettings(get: SettingGetter): ReadResult {
       ollamaHost: str(Settings.ollamaHost, d.model.ollamaHost) || d.model.ollamaHost,
       chatModel: str(Settings.chatModel, d.model.chatModel),
       completionModel: str(Settings.completionModel, d.model.completionModel),
-      embeddingModel: str(Settings.embeddingModel, d.model.embeddingModel),
+      embeddingModel: oneOf(Settings.embeddingModel, ['all-minilm-l6-v2', 'nomic-embed-text'] as const, d.model.embeddingModel),
     },
     inlineCompletion: {
       enabled: bool(Settings.inlineCompletionEnabled, d.inlineCompletion.enabled),
@@ -133,4 +134,44 @@ export function readSettings(get: SettingGetter): ReadResult {
 /** True when a change to any of `keys` (relative to the section) is reported by `affects`. */
 export function anyAffected(keys: readonly SettingKey[], affects: (key: SettingKey) => boolean): boolean {
   return keys.some((k) => affects(k));
+}
+
+/** The server's configuration (server/csound_assist/config.py sections, camelCase keys). */
+export type ServerConfig = Record<string, Record<string, unknown>>;
+
+const SERVER_LOG_LEVELS: Record<LogLevelName, string> = {
+  error: 'ERROR',
+  warning: 'WARNING',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+};
+
+/**
+ * Translates the VS Code settings into the server's config sections. Only settings the user has
+ * set are sent, so a value in the user's or the workspace's csound-assist TOML is not overridden by
+ * a VS Code default. The log level is always sent: the output channel is where the log goes.
+ */
+export function toServerConfig(s: CsoundAssistSettings, isSet: (key: SettingKey) => boolean): ServerConfig {
+  const out: ServerConfig = {};
+  const put = (key: SettingKey, section: string, name: string, value: unknown): void => {
+    if (!isSet(key)) return;
+    (out[section] ??= {})[name] = value;
+  };
+  put(Settings.csoundExecutable, 'csound', 'executable', s.csound.executable);
+  put(Settings.manualPath, 'csound', 'manualDir', s.csound.manualPath);
+  put(Settings.diagnosticsEnabled, 'editor', 'diagnostics', s.diagnostics.enabled);
+  put(Settings.diagnosticsRun, 'editor', 'diagnosticsOn', s.diagnostics.run === 'onSave' ? 'save' : 'type');
+  put(Settings.inlineCompletionEnabled, 'editor', 'inlineCompletions', s.inlineCompletion.enabled);
+  put(Settings.inlineCompletionDebounceMs, 'editor', 'inlineDebounceMs', s.inlineCompletion.debounceMs);
+  put(Settings.modelBackend, 'model', 'backend', s.model.backend);
+  put(Settings.ollamaHost, 'model', 'host', s.model.ollamaHost);
+  // A model setting names an Ollama model, or a GGUF file for the llama.cpp backend.
+  const chat = s.model.chatModel;
+  if (chat) put(Settings.chatModel, 'model', /\.gguf$/i.test(chat) ? 'ggufPath' : 'name', chat);
+  if (s.model.completionModel) put(Settings.completionModel, 'model', 'completionName', s.model.completionModel);
+  put(Settings.embeddingModel, 'rag', 'embeddingModel', s.model.embeddingModel);
+  put(Settings.corpusExtraFolders, 'rag', 'examplesDirs', s.corpus.extraFolders);
+  (out.logging ??= {}).level = SERVER_LOG_LEVELS[s.logLevel];
+  return out;
 }

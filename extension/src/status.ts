@@ -16,8 +16,9 @@ export type ModelState = 'ready' | 'loading' | 'missing' | 'unreachable' | 'disa
 
 /** The parts of `csound/status` the client shows; every field optional, unknown fields ignored. */
 export interface ServerStatus {
-  state?: string; // the server's own state word, e.g. "starting", "ready", "error"
+  state?: string; // the server's own state word: "starting", "ready" (sent as `server`)
   message?: string;
+  knowledge?: { opcodes: number }; // opcode knowledge base counts once loaded
   csoundVersion?: string | null; // null: csound not found
   index?: { state: IndexState; done?: number; total?: number; message?: string };
   model?: { state: ModelState; name?: string; backend?: string; message?: string };
@@ -43,13 +44,13 @@ function field(r: Record<string, unknown>, camel: string): unknown {
 }
 
 /**
- * Parses a `csound/status` payload. Tolerant: a notification may carry only the parts that changed,
- * so the result is merged into the previous status with `mergeStatus`.
+ * Parses a `csound/status` payload (server/csound_assist/lsp/README.md: always the whole object,
+ * `null` for parts not known yet). Tolerant: unknown or malformed parts are dropped.
  */
 export function parseStatus(raw: unknown): ServerStatus {
   if (!isRecord(raw)) return {};
   const out: ServerStatus = {};
-  const state = optString(field(raw, 'state'));
+  const state = optString(field(raw, 'server')) ?? optString(field(raw, 'state'));
   if (state) out.state = state;
   const message = optString(field(raw, 'message'));
   if (message) out.message = message;
@@ -63,6 +64,12 @@ export function parseStatus(raw: unknown): ServerStatus {
   else if (isRecord(csound) && 'version' in csound) {
     const v = csound.version;
     out.csoundVersion = typeof v === 'string' && v ? v : null;
+  }
+
+  const knowledge = field(raw, 'knowledge');
+  if (isRecord(knowledge)) {
+    const opcodes = optCount(knowledge.opcodes);
+    if (opcodes !== undefined) out.knowledge = { opcodes };
   }
 
   const index = field(raw, 'index');
@@ -93,10 +100,6 @@ export function parseStatus(raw: unknown): ServerStatus {
     }
   }
   return out;
-}
-
-export function mergeStatus(prev: ServerStatus, next: ServerStatus): ServerStatus {
-  return { ...prev, ...next };
 }
 
 export type Severity = 'ok' | 'busy' | 'warning' | 'error';
@@ -166,6 +169,17 @@ export function renderStatus(client: ClientState, s: ServerStatus): StatusView {
   }
 
   let extra = '';
+  if (s.knowledge) {
+    if (s.knowledge.opcodes > 0) lines.push(`**Knowledge base:** ${s.knowledge.opcodes} opcodes`);
+    else {
+      lines.push('**Knowledge base:** unavailable — hover and completion are limited');
+      if (severity === 'ok') {
+        severity = 'warning';
+        icon = '$(warning)';
+        extra = 'no knowledge base';
+      }
+    }
+  }
   if (s.index) {
     const { state, done, total } = s.index;
     const progress = done !== undefined && total !== undefined ? ` ${done}/${total}` : '';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { Commands, CONFIG_SECTION, LANGUAGE_IDS, RESTART_SETTINGS, ServerCommands, Settings } from '../../src/constants';
+import { Commands, CONFIG_SECTION, LANGUAGE_IDS, RESTART_SETTINGS, Settings } from '../../src/constants';
 import { DEFAULTS } from '../../src/settings';
 
 const pkg = JSON.parse(readFileSync(path.join(process.cwd(), 'package.json'), 'utf8'));
@@ -15,10 +15,6 @@ const properties: Record<string, Record<string, unknown>> = contributes.configur
 test('commands in package.json are exactly the constants', () => {
   const declared = contributes.commands.map((c: { command: string }) => c.command).sort();
   assert.deepEqual(declared, Object.values(Commands).sort());
-});
-
-test('server command ids never collide with client command ids', () => {
-  for (const id of Object.values(ServerCommands)) assert.ok(!(Object.values(Commands) as string[]).includes(id));
 });
 
 test('menus and keybindings refer to declared commands', () => {

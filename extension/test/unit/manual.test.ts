@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { firstCodeBlock } from '../../src/answers';
 import { manualPage, wordAt } from '../../src/manual';
 
 test('finds the word under the cursor', () => {
@@ -22,4 +23,11 @@ test('maps words to manual pages, case-insensitively, else online', () => {
   assert.deepEqual(manualPage('gen10', files), { kind: 'local', file: 'GEN10.html' });
   assert.deepEqual(manualPage('0dbfs', files), { kind: 'local', file: 'Zerodbfs.html' });
   assert.deepEqual(manualPage('reverbsc', files), { kind: 'online', url: 'https://csound.com/docs/manual/reverbsc.html' });
+});
+
+test('takes the CSD out of a generated answer', () => {
+  const csd = '<CsoundSynthesizer>\n</CsoundSynthesizer>\n';
+  assert.equal(firstCodeBlock('This CSD compiles (round 1):\n\n```csound\n' + csd + '```'), csd);
+  assert.equal(firstCodeBlock(csd), csd);
+  assert.equal(firstCodeBlock('No compiling CSD.'), undefined);
 });

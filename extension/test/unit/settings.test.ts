@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { Settings, type SettingKey } from '../../src/constants';
-import { DEFAULTS, readSettings } from '../../src/settings';
+import { DEFAULTS, readSettings, toServerConfig } from '../../src/settings';
 
 const from = (values: Partial<Record<SettingKey, unknown>>) => (key: SettingKey) => values[key];
 
@@ -43,10 +43,34 @@ test('bad values are reported once each and replaced by defaults', () => {
     }),
   );
   assert.equal(settings.model.backend, 'auto');
-  assert.equal(settings.inlineCompletion.debounceMs, 300);
+  assert.equal(settings.inlineCompletion.debounceMs, DEFAULTS.inlineCompletion.debounceMs);
   assert.equal(settings.diagnostics.enabled, true);
   assert.deepEqual(settings.corpus.extraFolders, []);
   assert.equal(settings.csound.executable, 'csound');
   assert.equal(problems.length, 4);
   assert.ok(problems.some((p) => /csoundAssist\.model\.backend: expected one of auto, ollama, llama-cpp, got "gpt"/.test(p)));
+});
+
+test('only the settings the user set reach the server, in its own terms', () => {
+  const values = {
+    [Settings.csoundExecutable]: '/opt/csound/bin/csound',
+    [Settings.diagnosticsRun]: 'onSave',
+    [Settings.chatModel]: '/models/tiny.gguf',
+    [Settings.corpusExtraFolders]: ['/music'],
+    [Settings.logLevel]: 'debug',
+  };
+  const { settings } = readSettings(from(values));
+  const isSet = (k: SettingKey) => k in values;
+  assert.deepEqual(toServerConfig(settings, isSet), {
+    csound: { executable: '/opt/csound/bin/csound' },
+    editor: { diagnosticsOn: 'save' },
+    model: { ggufPath: '/models/tiny.gguf' },
+    rag: { examplesDirs: ['/music'] },
+    logging: { level: 'DEBUG' },
+  });
+  // Nothing set: only the log level, so the user's TOML files keep their say.
+  assert.deepEqual(toServerConfig(readSettings(from({})).settings, () => false), { logging: { level: 'INFO' } });
+  const ollama = readSettings(from({ [Settings.chatModel]: 'qwen2.5-coder:7b', [Settings.completionModel]: 'qwen2.5-coder:1.5b' })).settings;
+  assert.deepEqual(toServerConfig(ollama, () => true).model?.name, 'qwen2.5-coder:7b');
+  assert.deepEqual(toServerConfig(ollama, () => true).model?.completionName, 'qwen2.5-coder:1.5b');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { Commands } from '../../src/constants';
-import { mergeStatus, parseStatus, renderStatus, statusActions } from '../../src/status';
+import { parseStatus, renderStatus, statusActions } from '../../src/status';
 
 test('parses a full status, camelCase or snake_case', () => {
   const s = parseStatus({
@@ -28,12 +28,14 @@ test('ignores junk', () => {
   assert.deepEqual(parseStatus({ index: { state: 'ready', done: -1, total: 'n' } }), { index: { state: 'ready' } });
 });
 
-test('partial notifications merge into the previous status', () => {
-  const a = parseStatus({ state: 'ready', csoundVersion: '6.18.1', model: { state: 'ready' } });
-  const b = mergeStatus(a, parseStatus({ index: { state: 'ready', done: 5, total: 5 } }));
-  assert.equal(b.csoundVersion, '6.18.1');
-  assert.equal(b.model?.state, 'ready');
-  assert.equal(b.index?.done, 5);
+test('reads the server README shape', () => {
+  const s = parseStatus({ server: 'ready', csound: '6.18.0', knowledge: { opcodes: 1624 }, index: null, model: null });
+  assert.deepEqual(s, { state: 'ready', csoundVersion: '6.18.0', knowledge: { opcodes: 1624 } });
+  const view = renderStatus('running', s);
+  assert.match(view.ariaLabel, /server ready, Csound 6\.18\.0/);
+  assert.ok(view.tooltip.some((l) => l.includes('1624 opcodes')));
+  assert.equal(renderStatus('running', parseStatus({ server: 'starting' })).severity, 'busy');
+  assert.equal(renderStatus('running', parseStatus({ server: 'ready', knowledge: { opcodes: 0 } })).severity, 'warning');
 });
 
 test('renders ready, indexing and model problems', () => {
