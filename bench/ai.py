@@ -23,6 +23,7 @@ from csound_assist.ai.grounding import default_retriever, load_kb
 from csound_assist.config import Config
 from csound_assist.model import Message, ModelInfo, ModelService, Sampling
 from csound_assist.model.llama_cpp_backend import LlamaCppBackend, installed_gguf
+from loguru import logger
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +65,7 @@ def corpus() -> str:
     instruments = "".join(
         f"\ninstr {i}\n  kenv madsr 0.01, 0.1, 0.7, 0.2\n  asig vco2 0.3*kenv, p4\n"
         f"  afil moogladder asig, 2000, 0.3\n  outs afil, afil\nendin\n"
-        for i in range(100, 160)
+        for i in range(100, 400)
     )
     return (
         f"<CsoundSynthesizer>\n<CsInstruments>\n{orchestra}{instruments}</CsInstruments>\n"
@@ -96,15 +97,23 @@ async def run(service: ModelService, text: str, points: list[int], retriever) ->
         service, known_opcodes=kb.opcodes if kb else None, retriever=retriever
     )
     overhead, model, hits = [], [], []
+    shown: list[tuple[int, str]] = []
     for offset in points:
         result = await completer.complete(text, offset)
         overhead.append(result.overhead_ms)
         model.append(result.model_ms)
-        if result.text:
-            t = time.perf_counter()
-            hit = completer.cached(text, offset)
-            hits.append((time.perf_counter() - t) * 1000)
-            assert hit is not None
+        if len(result.text) > 1:
+            shown.append((offset, result.text))
+    # Fill the cache to capacity, then time typed-ahead hits: the user typed the first character
+    # of a shown suggestion, so the lookup has to scan for the entry that still matches.
+    for i in range(completer.cache.capacity):
+        completer.cache.put(f"filler {i}" + text[:100], "", "x" * 20)
+    for offset, suggestion in shown:
+        typed = text[:offset] + suggestion[0] + text[offset:]
+        t = time.perf_counter()
+        hit = completer.cached(typed, offset + 1)
+        hits.append((time.perf_counter() - t) * 1000)
+        assert hit is not None and hit.text == suggestion[1:]
     return {"overhead": overhead, "model": model, "hits": hits}
 
 
@@ -117,6 +126,8 @@ def row(name: str, r: dict) -> str:
 
 
 async def main(n: int) -> None:
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
     config = Config()
     config.parameters.num_ctx = 4096
     config.parameters.fim_num_predict = 32
@@ -142,8 +153,9 @@ async def main(n: int) -> None:
     print(
         f"File of {len(text) // 1024} KiB, {len(points)} cursor positions; retrieval "
         f"{'on' if retriever else 'unavailable'}. Overhead = context + retrieval + prompt + "
-        "post-filter (the model's own time excluded). Targets: overhead p95 ≤ 30 ms, "
-        "cache hit ≤ 5 ms.\n"
+        "post-filter (the model's own time excluded). Cache hits are typed-ahead lookups in a "
+        "full cache (the user typed the first character of a shown suggestion). Targets: "
+        "overhead p95 ≤ 30 ms, cache hit ≤ 5 ms.\n"
     )
     print(
         "| backend | requests | overhead p50 ms | overhead p95 ms | cache hit p50 ms | "

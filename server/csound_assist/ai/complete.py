@@ -97,9 +97,9 @@ class InlineCompleter:
         self.retrieval_timeout = retrieval_timeout
 
     def cached(self, text: str, offset: int) -> Completion | None:
+        """The cache's answer, computed from the raw text only (no context analysis)."""
         started = time.perf_counter()
-        ctx = cursor_context(text, offset)
-        hit = self.cache.get(ctx.prefix, ctx.suffix)
+        hit = self.cache.get(text[:offset], text[offset:])
         if hit is None:
             return None
         return Completion(hit, cached=True, overhead_ms=(time.perf_counter() - started) * 1000)
