@@ -1,0 +1,106 @@
+"""Diagnostics: the compiler check (a subprocess), its stderr parser, static checks and quick fixes.
+
+A pure engine (no pygls): the LSP layer and the CLI call these.
+
+    checker = CompilerChecker(executable="csound", timeout=3.0)
+    diags = await checker.check(uri, text, path)  # compiler; a newer call cancels the older
+    diags += static_checks(text, path)  # static checks: many problems at once
+    actions = code_actions(uri, diags)  # quick fixes + "Fix all"
+    fixed = fix_all(text, diags)  # every preferred fix applied
+"""
+
+from __future__ import annotations
+
+from csound_assist.diagnostics.compiler import (
+    CheckResult,
+    CompilerChecker,
+    compile_check,
+    csound_available,
+    run_check,
+    sanitize_csd,
+)
+from csound_assist.diagnostics.fixes import (
+    FIX_ALL_KIND,
+    apply_edits,
+    code_actions,
+    fix_all,
+    merge_edits,
+    preferred_fixes,
+)
+from csound_assist.diagnostics.model import (
+    SOURCE_COMPILER,
+    SOURCE_STATIC,
+    Code,
+    Edit,
+    Fix,
+    fixes_of,
+)
+from csound_assist.diagnostics.static import static_checks
+from csound_assist.diagnostics.stderr import Mapping, parse_stderr
+
+
+async def check_document(
+    text: str,
+    path: object = None,
+    *,
+    checker: CompilerChecker | None = None,
+    key: str | None = None,
+) -> list:
+    """Compiler and static diagnostics together (what the CLI shows), static ones deduplicated."""
+    from pathlib import Path
+
+    p = Path(str(path)) if path is not None else None
+    checker = checker or CompilerChecker()
+    compiled = await checker.check(key or str(p), text, p)
+    return merge(compiled, static_checks(text, p))
+
+
+def merge(compiled: list, static: list) -> list:
+    """Compiler and static diagnostics; where both start at one place, the static one (which
+    explains more and carries fixes) stays, with the compiler's words appended."""
+    by_start = {
+        (d.range.start.line, d.range.start.character): d
+        for d in static
+        if d.severity == compiled_severity_error()
+    }
+    out = []
+    for d in compiled:
+        twin = by_start.get((d.range.start.line, d.range.start.character))
+        if twin is not None:
+            twin.message = f"{twin.message}\n(csound: {d.message})"
+            continue
+        out.append(d)
+    return [*out, *static]
+
+
+def compiled_severity_error() -> object:
+    from lsprotocol.types import DiagnosticSeverity
+
+    return DiagnosticSeverity.Error
+
+
+__all__ = [
+    "FIX_ALL_KIND",
+    "SOURCE_COMPILER",
+    "SOURCE_STATIC",
+    "CheckResult",
+    "Code",
+    "CompilerChecker",
+    "Edit",
+    "Fix",
+    "Mapping",
+    "apply_edits",
+    "check_document",
+    "code_actions",
+    "compile_check",
+    "csound_available",
+    "fix_all",
+    "fixes_of",
+    "merge",
+    "merge_edits",
+    "parse_stderr",
+    "preferred_fixes",
+    "run_check",
+    "sanitize_csd",
+    "static_checks",
+]

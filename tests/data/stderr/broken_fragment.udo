@@ -1,0 +1,5 @@
+opcode Bar, a, a
+  ain xin
+  aout moogg ain
+  xout aout
+endop
