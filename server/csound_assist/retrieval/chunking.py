@@ -6,17 +6,21 @@ together, the score's i-statements grouped by instrument, and the whole file whe
 (≤ ~2,000 tokens). Ids are stable (`<path>#instr:Name`, `<path>#udo:Name`, `<path>#header`,
 `<path>#ftables`, `<path>#notes:Name`, `<path>#file`): an unchanged file yields the same ids.
 
-The structure comes from the tree-sitter tree (`csound_assist.parsing`); where the grammar is not
-installed a lexical scan of the same constructs stands in, so indexing never depends on a compiled
-extension. Both produce `Block`s; everything after that is shared.
+The structure comes from the tree-sitter tree (`csound_assist.parsing`). Where the grammar is not
+installed, or a file has syntax errors (recovery can swallow a whole instrument), a lexical scan of
+the same constructs stands in, so indexing never depends on a compiled extension or a clean parse.
+Both produce `Block`s; everything after that is shared.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from loguru import logger
 
 from csound_assist.retrieval.types import Chunk
 
@@ -26,9 +30,8 @@ PIPELINE_VERSION = 1
 WHOLE_FILE_MAX_CHARS = 8000
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_LINE_COMMENT = re.compile(r"(?:;|//)(.*)$")
-_BLOCK_COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}', re.S)
+# One pass tells strings from comments, so `;` inside a string is not a comment.
+_LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}|/\*.*?\*/|(?:;|//)[^\n]*', re.S)
 _SECTION = re.compile(r"<(/?)(CsInstruments|CsScore|CsOptions)\b[^>]*>", re.I)
 _INSTR = re.compile(r"^\s*instr\s+(.+?)\s*$")
 _ENDIN = re.compile(r"^\s*endin\b")
@@ -54,19 +57,28 @@ class Block:
         return self.lines[-1]
 
 
-def _strip_comments(code: str) -> str:
-    code = _BLOCK_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), code)
-    return "\n".join(_LINE_COMMENT.sub("", _STRING.sub('""', line)) for line in code.split("\n"))
+def _strip_comments(code: str, *, keep_strings: bool = False) -> str:
+    """`code` with comments blanked (line breaks kept) and, unless `keep_strings`, strings too."""
+
+    def blank(m: re.Match[str]) -> str:
+        lexeme = m.group()
+        if keep_strings and lexeme[0] in '"{':
+            return lexeme
+        return '""' if lexeme[0] in '"{' else "\n" * lexeme.count("\n")
+
+    return _LEXEME.sub(blank, code)
 
 
 def comments_of(text: str) -> str:
     """The prose of the comments in `text`, whitespace-collapsed, without separator lines."""
-    parts = [m.group(1) for m in _BLOCK_COMMENT.finditer(text)]
-    for line in _BLOCK_COMMENT.sub("", _STRING.sub('""', text)).split("\n"):
-        m = _LINE_COMMENT.search(line)
-        if m:
-            parts.append(m.group(1))
-    words = " ".join(" ".join(p.strip(" ;/*-=#").split()) for p in parts)
+    parts = []
+    for m in _LEXEME.finditer(text):
+        lexeme = m.group()
+        if lexeme.startswith("/*"):
+            parts.append(lexeme[2:-2])
+        elif lexeme[0] in ";/":
+            parts.append(lexeme.lstrip(";/"))
+    words = " ".join(" ".join(p.strip(" ;/*-=#~_").split()) for p in parts)
     return " ".join(words.split())
 
 
@@ -92,7 +104,7 @@ def _sections(lines: list[str], suffix: str) -> list[tuple[str, int, int]]:
     for no, line in enumerate(lines, 1):
         for m in _SECTION.finditer(line):
             name = {"csinstruments": "orc", "csscore": "sco"}.get(m.group(2).lower())
-            if name is None:
+            if name is None or "=" in m.group(0):  # <CsScore bin="…">: not Csound's score
                 continue
             if m.group(1):
                 if name in open_at:
@@ -108,7 +120,7 @@ def _sections(lines: list[str], suffix: str) -> list[tuple[str, int, int]]:
 
 def lexical_blocks(text: str, suffix: str) -> list[Block]:
     lines = text.split("\n")
-    code = _strip_comments(text).split("\n")
+    code = _strip_comments(text, keep_strings=True).split("\n")
     blocks: list[Block] = []
     for section, first, last in _sections(lines, suffix):
         if section == "orc":
@@ -166,9 +178,19 @@ def _contiguous(block: Block) -> Block:
     return block
 
 
+def _note_instrument(p1: str, previous: str = "") -> str:
+    """Instrument of an i-statement: `1.2` (a tied instance) is instrument 1, `"Name"` is Name,
+    `.` (carry) is the previous statement's."""
+    name = p1.strip().strip('"')
+    if name in (".", "+", "^") and previous:
+        return previous
+    return name.split(".")[0] if name.replace(".", "", 1).isdigit() else name
+
+
 def _score_blocks(code: list[str], first: int, last: int) -> list[Block]:
     tables = Block("ftables", "")
     notes: dict[str, Block] = {}
+    previous = ""
     for no in range(first, last + 1):
         m = _SCORE_STMT.match(code[no - 1])
         if not m:
@@ -177,9 +199,9 @@ def _score_blocks(code: list[str], first: int, last: int) -> list[Block]:
         if op == "f":
             tables.lines.append(no)
         elif op == "i" and rest:
-            name = rest[0].strip('"')
-            name = name.split(".")[0] if name.replace(".", "").isdigit() else name
+            name = _note_instrument(rest[0], previous)
             notes.setdefault(name, Block("notes", name)).lines.append(no)
+            previous = name
     out = [tables] if tables.lines else []
     return out + list(notes.values())
 
@@ -187,14 +209,173 @@ def _score_blocks(code: list[str], first: int, last: int) -> list[Block]:
 # -- structure: tree-sitter ----------------------------------------------------------------------
 
 
+_local = threading.local()
+
+
+def _parser() -> Callable[[bytes], object] | None:
+    """A parse function for this thread (tree-sitter parsers are not thread-safe and indexing
+    runs beside the language server), or None when the grammar is not installed."""
+    if not hasattr(_local, "parse"):
+        try:
+            from csound_assist.parsing import parser
+
+            _local.parse = parser().parse
+        except ImportError:
+            _local.parse = None
+    return _local.parse
+
+
+def _rows(node) -> list[int]:
+    """1-based line numbers a node spans (a node ending at column 0 ends on the line before)."""
+    start, end = node.start_point, node.end_point
+    last = end[0] if end[1] > 0 or end[0] == start[0] else end[0] - 1
+    return list(range(start[0] + 1, last + 2))
+
+
+def _keyword_statement(node) -> str:
+    """`instr`/`endin`/`opcode`/`endop` that error recovery left as a plain statement."""
+    if node.type != "opcode_statement":
+        return ""
+    name = node.child_by_field_name("opcode")
+    word = name.text.decode(errors="replace") if name is not None else ""
+    return word if word in ("instr", "endin", "opcode", "endop") else ""
+
+
+_DEFINITIONS = ("instrument_definition", "udo_definition")
+
+
+def _tree_orchestra(items: list) -> list[Block]:
+    blocks: list[Block] = []
+    header = Block("header", "")
+    leading: list[int] = []
+    current: Block | None = None
+    last_row = -1
+    has_code = False
+    for node in items:
+        rows = _rows(node)
+        if current is not None:
+            current.lines.extend(rows)
+            if _keyword_statement(node) in ("endin", "endop"):
+                blocks.append(_contiguous(current))
+                current = None
+            continue
+        if node.type == "comment":
+            if leading and rows[0] > last_row + 1:
+                header.lines.extend(leading)  # a blank line detaches earlier comments
+                leading = []
+            leading.extend(rows)
+            last_row = rows[-1]
+            continue
+        if leading and rows[0] > last_row + 1:
+            header.lines.extend(leading)
+            leading = []
+        keyword = _keyword_statement(node)
+        if node.type in ("instrument_definition", "udo_definition") or keyword in (
+            "instr",
+            "opcode",
+        ):
+            kind = "instr" if node.type == "instrument_definition" or keyword == "instr" else "udo"
+            block = Block(kind, _definition_name(node, kind), [*leading, *rows])
+            if keyword:
+                current = block  # recovered form: runs to the matching end keyword
+            else:
+                blocks.append(_contiguous(block))
+        else:
+            header.lines.extend([*leading, *rows])
+            has_code = True
+        leading = []
+        last_row = rows[-1]
+    header.lines.extend(leading)
+    if current is not None:
+        blocks.append(_contiguous(current))
+    if has_code:
+        blocks.insert(0, header)
+    return blocks
+
+
+def _definition_name(node, kind: str) -> str:
+    if node.type == "opcode_statement":  # recovered `instr 1` / `opcode Name, a, a`
+        args = node.child_by_field_name("inputs")
+        spec = args.text.decode(errors="replace") if args is not None else "?"
+        return _instr_name(spec) if kind == "instr" else spec.split(",")[0].strip() or "?"
+    names = [n.text.decode(errors="replace") for n in node.children_by_field_name("name")]
+    return _instr_name(",".join(names)) if kind == "instr" else (names[0] if names else "?")
+
+
+def _tree_score(items: list, code: list[str]) -> list[Block]:
+    tables = Block("ftables", "")
+    notes: dict[str, Block] = {}
+    last = ""
+    for node in items:
+        if node.type == "comment":
+            continue
+        if node.type != "score_statement":
+            # Error recovery (`i1 0 2` glued): read those lines lexically.
+            rows = _rows(node)
+            for block in _score_blocks(code, rows[0], rows[-1]):
+                target = (
+                    tables
+                    if block.kind == "ftables"
+                    else notes.setdefault(block.name, Block("notes", block.name))
+                )
+                target.lines.extend(block.lines)
+            continue
+        letter = node.child_by_field_name("letter")
+        pfields = node.children_by_field_name("pfield")
+        op = letter.text.decode() if letter is not None else ""
+        if op == "f":
+            tables.lines.extend(_rows(node))
+        elif op == "i" and pfields:
+            name = _note_instrument(pfields[0].text.decode(errors="replace"), last)
+            notes.setdefault(name, Block("notes", name)).lines.extend(_rows(node))
+            last = name
+    for block in notes.values():
+        block.lines.sort()
+    tables.lines.sort()
+    return ([tables] if tables.lines else []) + list(notes.values())
+
+
+def _element_items(element) -> list:
+    """The items of a CSD element: its body's children plus comments outside the body."""
+    body = element.child_by_field_name("body")
+    items = [c for c in element.named_children if c.type in ("comment", "ERROR")]
+    if body is not None:
+        items.extend(body.named_children)
+    return sorted(items, key=lambda n: n.start_byte)
+
+
 def tree_blocks(text: str, suffix: str) -> list[Block] | None:
-    """Blocks from the tree-sitter tree, or None when the grammar is not installed."""
-    try:
-        from csound_assist import parsing
-    except ImportError:
+    """Blocks from the tree-sitter tree; None when no grammar is installed or the file has syntax
+    errors."""
+    parse = _parser()
+    if parse is None:
         return None
-    del parsing  # wired when the grammar's node types are published
-    return None
+    root = parse(text.encode("utf-8")).root_node
+    if root.has_error:
+        # Error recovery can swallow whole instruments; the lexical scan keeps every block.
+        return None
+    code = _strip_comments(text, keep_strings=True).split("\n")
+    csd = next((c for c in root.named_children if c.type == "csd"), None)
+    if csd is None:
+        items = list(root.named_children)
+        if suffix == ".sco" or (
+            any(c.type == "score_statement" for c in items)
+            and not any(c.type in _ORCHESTRA_NODES for c in items)
+        ):
+            return _tree_score(items, code)
+        return _tree_orchestra(items)
+    blocks: list[Block] = []
+    for element in csd.named_children:
+        if element.type == "instruments_element":
+            blocks.extend(_tree_orchestra(_element_items(element)))
+        elif element.type == "score_element" and element.child_by_field_name("content") is None:
+            blocks.extend(_tree_score(_element_items(element), code))
+    return blocks
+
+
+_ORCHESTRA_NODES = frozenset(
+    {"instrument_definition", "udo_definition", "opcode_statement", "assignment_statement"}
+)
 
 
 # -- chunks --------------------------------------------------------------------------------------
@@ -212,7 +393,11 @@ def chunk_file(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     suffix = Path(path).suffix.lower()
-    blocks = tree_blocks(text, suffix)
+    try:
+        blocks = tree_blocks(text, suffix)
+    except Exception as exc:  # noqa: BLE001 - a grammar bug must not stop indexing
+        logger.warning("tree-sitter chunking of {} failed ({}); using the lexical scan", path, exc)
+        blocks = None
     if blocks is None:
         blocks = lexical_blocks(text, suffix)
     chunks: list[Chunk] = []
