@@ -1,0 +1,315 @@
+"""Access to the tree-sitter Csound grammar (`grammar/`, package `tree_sitter_csound`).
+
+`parse()` gives a `tree_sitter.Tree`; the helpers below read what the server needs from it
+(problems, the node at a point, instruments, UDOs, opcode calls, variables, score statements).
+Node types and field names are documented in `grammar/README.md`.
+
+Points are tree-sitter points: (row, byte column), both 0-based, over the UTF-8 source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from tree_sitter import Language, Node, Parser, Point, Tree
+
+__all__ = [
+    "Instrument",
+    "OpcodeCall",
+    "Problem",
+    "ScoreStatement",
+    "Udo",
+    "Variable",
+    "descendants",
+    "instruments",
+    "language",
+    "named_node_at",
+    "node_at",
+    "node_text",
+    "opcode_calls",
+    "parse",
+    "parser",
+    "problems",
+    "score_statements",
+    "udos",
+    "variables",
+]
+
+
+@lru_cache(maxsize=1)
+def language() -> Language:
+    """The Csound `Language` (raises ImportError when the grammar package is not installed)."""
+    import tree_sitter_csound
+
+    return Language(tree_sitter_csound.language())
+
+
+def parser() -> Parser:
+    """A new parser for Csound. Parsers are not thread-safe: one per thread or document store."""
+    return Parser(language())
+
+
+@lru_cache(maxsize=1)
+def _shared_parser() -> Parser:
+    return parser()
+
+
+def parse(source: bytes | str, old_tree: Tree | None = None) -> Tree:
+    """Parses CSD, orchestra or score text. Pass an edited `old_tree` to reparse incrementally."""
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    p = _shared_parser()
+    return p.parse(data, old_tree) if old_tree is not None else p.parse(data)
+
+
+def node_text(node: Node | None) -> str:
+    """The source text of a node ('' for None)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+def descendants(node: Node) -> Iterator[Node]:
+    """Every node below `node` (itself included), in document order."""
+    cursor = node.walk()
+    visited_children = False
+    while True:
+        if not visited_children:
+            yield cursor.node  # type: ignore[misc]
+            if cursor.goto_first_child():
+                continue
+        if cursor.goto_next_sibling():
+            visited_children = False
+        elif cursor.goto_parent() and cursor.node != node:
+            visited_children = True
+        else:
+            return
+
+
+# ---------------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A syntax error (`kind='error'`, unparsable text) or a token the parser had to invent."""
+
+    kind: Literal["error", "missing"]
+    start: Point
+    end: Point
+    start_byte: int
+    end_byte: int
+    message: str
+
+
+def problems(tree: Tree) -> list[Problem]:
+    """ERROR and MISSING nodes, outermost first, in document order (nested ERRORs are skipped)."""
+    found: list[Problem] = []
+    root = tree.root_node
+    if not root.has_error:
+        return found
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            found.append(
+                Problem("missing", node.start_point, node.end_point, node.start_byte,
+                        node.end_byte, f"missing {node.type}")
+            )
+            continue
+        if node.is_error:
+            snippet = node_text(node).strip().splitlines()
+            first = snippet[0][:40] if snippet else ""
+            found.append(
+                Problem("error", node.start_point, node.end_point, node.start_byte,
+                        node.end_byte, f"syntax error near {first!r}" if first else "syntax error")
+            )
+            continue
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    found.sort(key=lambda p: p.start_byte)
+    return found
+
+
+# ---------------------------------------------------------------------------------- positions
+
+
+def node_at(tree: Tree, point: Point | tuple[int, int]) -> Node:
+    """The smallest node (named or not) that spans `point` (row, byte column)."""
+    p = Point(*point)
+    return tree.root_node.descendant_for_point_range(p, p) or tree.root_node
+
+
+def named_node_at(tree: Tree, point: Point | tuple[int, int]) -> Node:
+    """The smallest named node that spans `point`."""
+    p = Point(*point)
+    return tree.root_node.named_descendant_for_point_range(p, p) or tree.root_node
+
+
+def enclosing(node: Node, *types: str) -> Node | None:
+    """The nearest ancestor (or the node itself) whose type is one of `types`."""
+    current: Node | None = node
+    while current is not None:
+        if current.type in types:
+            return current
+        current = current.parent
+    return None
+
+
+# ---------------------------------------------------------------------------------- structure
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    names: list[str]      # "1", "Foo", "+Foo", "$MACRO"
+    node: Node            # instrument_definition
+
+
+@dataclass(frozen=True, slots=True)
+class Udo:
+    name: str
+    outputs: str          # "a", "kk", "0"; new-style UDOs: "a" from `):a`, "" if none
+    inputs: str           # "kk", "0"; new-style: types of the parameters joined
+    node: Node            # udo_definition
+    new_style: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpcodeCall:
+    """An opcode used as a statement (`a1 oscili 0.5, 440`) or as a function (`oscili(…)`)."""
+
+    name: str
+    node: Node                              # opcode_statement or call_expression
+    name_node: Node                         # opcode_name or the call's identifier
+    outputs: list[Node] = field(default_factory=list)   # output nodes (statement form only)
+    inputs: list[Node] = field(default_factory=list)    # argument expressions
+    type_hint: str | None = None            # `oscili:a(...)` -> "a"
+    is_function: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One occurrence of a variable name: written (an output) or read (in an expression)."""
+
+    name: str
+    node: Node
+    written: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreStatement:
+    letter: str
+    pfields: list[Node]
+    node: Node
+
+
+def instruments(tree: Tree | Node) -> list[Instrument]:
+    root = tree.root_node if isinstance(tree, Tree) else tree
+    return [
+        Instrument([node_text(n) for n in node.children_by_field_name("name")], node)
+        for node in descendants(root)
+        if node.type == "instrument_definition"
+    ]
+
+
+def udos(tree: Tree | Node) -> list[Udo]:
+    root = tree.root_node if isinstance(tree, Tree) else tree
+    found: list[Udo] = []
+    for node in descendants(root):
+        if node.type != "udo_definition":
+            continue
+        name = node_text(node.child_by_field_name("name"))
+        params = node.child_by_field_name("parameters")
+        if params is None and node.child_by_field_name("outputs") is not None:
+            found.append(Udo(name, node_text(node.child_by_field_name("outputs")),
+                             node_text(node.child_by_field_name("inputs")), node))
+            continue
+        in_types = ""
+        if params is not None:
+            in_types = "".join(
+                node_text(p.child_by_field_name("type")) or "?"
+                for p in params.named_children if p.type == "parameter"
+            )
+        # `:a` or `:(a, k)`; the field covers every token of the return list.
+        out_types = "".join(
+            node_text(n) for n in node.children_by_field_name("returns") if n.type == "type"
+        )
+        found.append(Udo(name, out_types, in_types, node, new_style=True))
+    return found
+
+
+def _arguments(node: Node | None) -> list[Node]:
+    return [] if node is None else node.children_by_field_name("argument")
+
+
+def opcode_calls(tree: Tree | Node) -> list[OpcodeCall]:
+    """Opcode statements and function calls in document order."""
+    root = tree.root_node if isinstance(tree, Tree) else tree
+    found: list[OpcodeCall] = []
+    for node in descendants(root):
+        if node.type == "opcode_statement":
+            name_node = node.child_by_field_name("opcode")
+            if name_node is None:
+                continue
+            outputs = node.child_by_field_name("outputs")
+            found.append(OpcodeCall(
+                node_text(name_node), node, name_node,
+                outputs=[] if outputs is None else outputs.children_by_field_name("output"),
+                inputs=_arguments(node.child_by_field_name("inputs")),
+            ))
+        elif node.type == "call_expression":
+            name_node = node.child_by_field_name("function")
+            if name_node is None:
+                continue
+            type_node = node.child_by_field_name("type")
+            found.append(OpcodeCall(
+                node_text(name_node), node, name_node,
+                inputs=_arguments(node.child_by_field_name("arguments")),
+                type_hint=node_text(type_node) if type_node is not None else None,
+                is_function=True,
+            ))
+    return found
+
+
+# Identifiers that are not variables where they stand.
+_NOT_VARIABLE_PARENTS = {"call_expression", "goto_statement", "if_goto_statement",
+                         "udo_definition", "instrument_definition", "plus_name", "parameter",
+                         "type", "define_directive", "undef_directive", "conditional_directive",
+                         "macro_parameters", "score_loop", "score_statement"}
+
+
+def variables(tree: Tree | Node) -> list[Variable]:
+    """Variable occurrences in the orchestra: outputs are written, identifiers in expressions read.
+
+    Opcode names, labels, instrument/UDO names, types and macro names are not variables.
+    UDO parameters (new style) count as written.
+    """
+    root = tree.root_node if isinstance(tree, Tree) else tree
+    found: list[Variable] = []
+    for node in descendants(root):
+        if node.type == "output":
+            name = node.child_by_field_name("name")
+            if name is not None and name.type == "identifier":
+                found.append(Variable(node_text(name), name, written=True))
+        elif node.type == "parameter":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                found.append(Variable(node_text(name), name, written=True))
+        elif node.type == "identifier":
+            parent = node.parent
+            if parent is None or parent.type in _NOT_VARIABLE_PARENTS or parent.type == "output":
+                continue
+            if parent.type == "call_expression" or enclosing(node, "score", "score_element"):
+                continue
+            found.append(Variable(node_text(node), node, written=False))
+    return found
+
+
+def score_statements(tree: Tree | Node) -> list[ScoreStatement]:
+    root = tree.root_node if isinstance(tree, Tree) else tree
+    return [
+        ScoreStatement(node_text(node.child_by_field_name("letter")),
+                       node.children_by_field_name("pfield"), node)
+        for node in descendants(root)
+        if node.type == "score_statement"
+    ]
