@@ -37,10 +37,10 @@ def _export(cfg: RunConfig) -> None:
     print(f"{cfg.export.tag} → {result['dir']}")
 
 
-def _eval(cfg: RunConfig) -> None:
+def _eval(cfg: RunConfig, only: list[str] | None = None) -> None:
     from training.evaluate import evaluate
 
-    report = evaluate(cfg)
+    report = evaluate(cfg, only=only)
     print(report["markdown_path"])
 
 
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             "--config", required=True, help="recipe YAML, e.g. training/recipes/smoke.yaml"
         )
         p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        if name == "eval":
+            p.add_argument(
+                "--only",
+                help="comma-separated models to (re)run, e.g. `base`; others are re-used from disk",
+            )
     args = parser.parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level="DEBUG" if args.verbose else "INFO")
@@ -69,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     try:
-        VERBS[args.verb][0](cfg)
+        if args.verb == "eval":
+            _eval(cfg, args.only.split(",") if args.only else None)
+        else:
+            VERBS[args.verb][0](cfg)
     except (ConfigError, FileNotFoundError, RuntimeError) as exc:
         logger.error("{} failed: {}", args.verb, exc)
         return 1

@@ -274,7 +274,7 @@ class Drafter:
         return out
 
     def _fim(self, source: str, full: str, orchestra: str, rng: random.Random) -> list[Draft]:
-        """Fill-in-the-middle: hide 1–3 orchestra code lines; the context is the file around them."""
+        """Fill-in-the-middle: hide 1–3 orchestra lines; the context is the file around them."""
         lines = full.splitlines()
         start = lines.index("<CsInstruments>") + 1
         end = lines.index("</CsInstruments>")
@@ -295,8 +295,7 @@ class Drafter:
             suffix = "\n".join(lines[j : j + 20])
             ask = (
                 "Fill in the code at <FILL> in this Csound file. "
-                "Answer with the missing lines only.\n"
-                + _code(prefix + "<FILL>\n" + suffix)
+                "Answer with the missing lines only.\n" + _code(prefix + "<FILL>\n" + suffix)
             )
             out.append(
                 Draft(

@@ -29,6 +29,7 @@ from training.sources import make_csd
 from training.train import load_rows
 
 GEN_CATEGORIES = ("instrument", "csd", "bugfix", "complete")
+FENCE = "```"
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -95,26 +96,41 @@ def select(
 # --- optional collaborators ---------------------------------------------------------------------
 
 
-def static_findings(code: str) -> int | None:
-    """Number of static-check findings, or None when the diagnostics module is not available."""
+def static_findings(csd: str) -> int | None:
+    """Static-check findings (errors and warnings) in a CSD; None without the diagnostics module."""
     try:
-        from csound_assist.diagnostics import static_check  # type: ignore[attr-defined]
+        from csound_assist.diagnostics import static_checks
     except ImportError:
         return None
     try:
-        return len(static_check(code))
+        return len(static_checks(csd, None))
     except Exception as exc:  # a checker failure must not sink the evaluation
         logger.debug("static check failed: {}", exc)
         return None
 
 
 def retriever() -> Any | None:
-    """A `query -> context text` function from csound_assist.retrieval, when it is installed."""
+    """`(query, exclude_file) -> context text` over csound_assist.retrieval's published index, or
+    None when the module or a built index is missing. Chunks from the held-out file are excluded."""
     try:
-        from csound_assist.retrieval import retrieve_context  # type: ignore[attr-defined]
+        from csound_assist.config import load_config
+        from csound_assist.retrieval import Index
     except ImportError:
         return None
-    return retrieve_context
+    try:
+        index = Index.open(load_config())
+        if not index.stats().chunks:
+            logger.warning("retrieval index is empty: run `csound-assist index` first; arm skipped")
+            return None
+    except Exception as exc:
+        logger.warning("retrieval unavailable ({}); arm skipped", exc)
+        return None
+
+    def retrieve(query: str, exclude: str) -> str:
+        hits = [r for r in index.search(query, k=6) if Path(str(r.chunk.path)).name != exclude][:2]
+        return "\n\n".join(f"{FENCE}csound\n{r.chunk.text.strip()}\n{FENCE}" for r in hits)
+
+    return retrieve
 
 
 # --- generation -----------------------------------------------------------------------------------
@@ -161,10 +177,12 @@ class Generator:
         return self._complete(fim_prompt(prefix, suffix, toks), 24 * max(1, max_lines), stop)
 
 
-def _with_retrieval(messages: list[dict[str, str]], retrieve: Any) -> list[dict[str, str]]:
+def _with_retrieval(
+    messages: list[dict[str, str]], retrieve: Any, source: str
+) -> list[dict[str, str]]:
     user = messages[1]["content"]
     try:
-        context = retrieve(user)
+        context = retrieve(user, source.split(":", 1)[-1])
     except Exception as exc:
         logger.debug("retrieval failed: {}", exc)
         context = ""
@@ -195,15 +213,14 @@ def run_model(
         for row in gen_rows:
             msgs = row["messages"][:2]
             if arm == "retrieval":
-                msgs = _with_retrieval(msgs, retrieve)
+                msgs = _with_retrieval(msgs, retrieve, row["source"])
             answers.append(g.chat(msgs))
-        results = checker.check_many(
-            [answer_csd(r, a) for r, a in zip(gen_rows, answers, strict=True)]
-        )
+        csds = [answer_csd(r, a) for r, a in zip(gen_rows, answers, strict=True)]
+        results = checker.check_many(csds)
         per_cat: dict[str, list[bool]] = defaultdict(list)
         for r, res in zip(gen_rows, results, strict=True):
             per_cat[r["category"]].append(res.ok)
-        findings = [static_findings(extract_code(a)) for a in answers]
+        findings = [static_findings(c) for c in csds]
         counted = [f for f in findings if f is not None]
         arms[arm] = {
             "compile_at_1": sum(res.ok for res in results) / max(1, len(results)),
@@ -242,7 +259,11 @@ def run_model(
     }
 
 
-def evaluate(cfg: RunConfig, models: dict[str, Path] | None = None) -> dict[str, Any]:
+def evaluate(
+    cfg: RunConfig, models: dict[str, Path] | None = None, only: list[str] | None = None
+) -> dict[str, Any]:
+    """Evaluate the base and tuned GGUFs. With `only`, the other models' results are re-used from
+    an earlier run with the same prompts (so the base can be evaluated while training runs)."""
     from training.modeling import resolve_gguf
 
     out_dir = Path(cfg.eval.output_dir)
@@ -267,16 +288,29 @@ def evaluate(cfg: RunConfig, models: dict[str, Path] | None = None) -> dict[str,
                 "no export found in {}: evaluating the base model only", cfg.export.output_dir
             )
     retrieve = retriever() if cfg.eval.with_retrieval else None
-    results = [
-        run_model(k, p, gen_rows, fim_rows, cfg, checker, retrieve) for k, p in models.items()
-    ]
+    selection = sorted(r["id"] for r in gen_rows + fim_rows)
+    results = []
+    for label, gguf in models.items():
+        cached = out_dir / f"result-{label}.json"
+        if only is not None and label not in only:
+            old = json.loads(cached.read_text()) if cached.exists() else None
+            if old and old.get("selection") == selection and old.get("gguf_path") == str(gguf):
+                results.append(old["result"])
+                logger.info("re-using the earlier {} result", label)
+            else:
+                logger.warning("{}: no earlier result for these prompts; skipped", label)
+            continue
+        res = run_model(label, gguf, gen_rows, fim_rows, cfg, checker, retrieve)
+        payload = {"selection": selection, "gguf_path": str(gguf), "result": res}
+        cached.write_text(json.dumps(payload), encoding="utf-8")
+        results.append(res)
     report = {
         "prompts": len(gen_rows),
         "fim_cases": len(fim_rows),
         "prompt_categories": dict(sorted(_count(r["category"] for r in gen_rows).items())),
         "reference_compile_rate": sum(r.ok for r in ref_ok) / max(1, len(ref_ok)),
         "retrieval": retrieve is not None,
-        "static_checks": static_findings("instr 1\nendin\n") is not None,
+        "static_checks": static_findings(make_csd("instr 1\nendin")) is not None,
         "results": results,
     }
     (out_dir / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
