@@ -1,4 +1,88 @@
-; placeholder
+; Highlights for tree-sitter-csound (standard capture names).
+
+(comment) @comment @spell
+(line_continuation) @punctuation.special
+
+; CSD container
+[
+  "<CsoundSynthesizer>" "</CsoundSynthesizer>"
+  "<CsOptions>" "</CsOptions>"
+  "<CsInstruments>" "</CsInstruments>"
+  "<CsScore>" "<CsScore" "</CsScore>"
+] @tag
+(raw_element ["<" "</" ">"] @tag.delimiter)
+(score_element ">" @tag.delimiter)
+(tag_name) @tag
+(attribute_name) @tag.attribute
+(attribute_value) @string
+(options_element (raw_text) @string.special)
+(prelude) @comment
+(trailing_text) @comment
+
+; Blocks and keywords
+["instr" "endin" "opcode" "endop"] @keyword.function
+(missing_end) @error
+[
+  "if" "then" "ithen" "kthen" "elseif" "else" "endif" "fi"
+] @keyword.conditional
+["while" "until" "do" "od" "enduntil" "endwhile"] @keyword.repeat
+["goto" "igoto" "kgoto" "tigoto"] @keyword
+
+; Definitions
+(instrument_definition name: (identifier) @function)
+(instrument_definition name: (number) @function)
+(plus_name) @function
+(udo_definition name: (identifier) @function)
+(type_signature) @type
+(type) @type
+(parameter name: (identifier) @variable.parameter)
+
+; Opcodes and calls
+(opcode_name) @function.call
+(call_expression function: (identifier) @function.call)
+
+; Labels
+(label) @label
+(goto_statement label: (identifier) @label)
+(if_goto_statement label: (identifier) @label)
+
+; Variables
+(output name: (identifier) @variable)
+((identifier) @variable.builtin
+ (#any-of? @variable.builtin "sr" "kr" "ksmps" "nchnls" "nchnls_i" "0dbfs" "A4"))
+((identifier) @variable.parameter
+ (#match? @variable.parameter "^p[0-9]+$"))
+(identifier) @variable
+
+; Preprocessor
+["#define" "#include" "#undef" "#ifdef" "#ifndef" "#else" "#end" "#endif"] @keyword.directive
+(macro_name) @constant.macro
+(macro_name_ref) @constant.macro
+(macro_body) @string.special
+(macro_arguments) @string.special
+
+; Literals
+(number) @number
+(string) @string
+
+; Score
+(score_letter) @keyword
+(carry) @operator
+(infinity) @constant.builtin
+(pfield_reference) @variable.parameter
+(score_loop ["{" "}"] @punctuation.bracket)
+(score_loop variable: (identifier) @variable)
+
+; Operators and punctuation
+[
+  "=" "+=" "-=" "*=" "/="
+  "+" "-" "*" "/" "%" "^"
+  "==" "!=" "<" ">" "<=" ">="
+  "&&" "||" "!" "~" "&" "|" "#" "<<" ">>"
+  "?" ":" "@" "@@"
+] @operator
+["(" ")" "[" "]"] @punctuation.bracket
+"," @punctuation.delimiter
 
 ; BEGIN GENERATED BUILTINS
 ((opcode_name) @function.builtin
