@@ -84,12 +84,20 @@ class PageIndex:
         return out
 
     def find_sibling(self, name: str) -> tuple[str, ManualPage] | None:
-        """A documented command that differs from `name` only in its last few letters."""
+        """A documented command that differs from `name` only in its last few letters, or in one
+        letter (`la_k_mr_set` next to `la_k_mc_set`)."""
         best: tuple[int, str, ManualPage] | None = None
         folded = name.lower()
         for command, page in self.by_command.items():
-            n = _common_prefix(command.lower(), folded)
-            if n >= 8 and n >= len(name) - 3 and (best is None or n > best[0]):
+            other = command.lower()
+            n = _common_prefix(other, folded)
+            one_off = len(other) == len(folded) >= 8 and sum(
+                a != b for a, b in zip(other, folded, strict=True)) == 1
+            if one_off:
+                n = len(folded) - 1
+            elif n < 8 or n < len(name) - 3:
+                continue
+            if best is None or n > best[0]:
                 best = (n, command, page)
         return (best[1], best[2]) if best else None
 

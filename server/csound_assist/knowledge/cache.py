@@ -12,6 +12,7 @@ bench/knowledge.py); the file lives in the user's own cache dir and is written a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,8 +25,19 @@ from loguru import logger
 from csound_assist.knowledge.manual import manual_fingerprint
 from csound_assist.knowledge.model import KnowledgeBase
 
-SCHEMA = 3  # bump when the model or the build changes what it stores
+SCHEMA = 3  # bump when the model changes incompatibly
 _PLUGIN_ENV = ("OPCODE6DIR64", "OPCODE6DIR", "CSNOSTOP")
+# The code that decides what is stored: editing it (or upgrading csound-assist) rebuilds the cache.
+_BUILDERS = ("build.py", "manual.py", "syntax.py", "model.py", "types.py", "htmltext.py", "z1.py")
+
+
+def _code_stamp() -> int:
+    here = Path(__file__).parent
+    stamp = 0
+    for name in _BUILDERS:
+        with contextlib.suppress(OSError):
+            stamp = max(stamp, (here / name).stat().st_mtime_ns)
+    return stamp
 
 
 def cache_key(executable_path: str, manual_dir: str | os.PathLike[str] | None) -> dict[str, object]:
@@ -36,6 +48,7 @@ def cache_key(executable_path: str, manual_dir: str | os.PathLike[str] | None) -
         exe = [executable_path]
     return {
         "schema": SCHEMA,
+        "code": _code_stamp(),
         "csound": exe,
         "env": {k: os.environ.get(k, "") for k in _PLUGIN_ENV},
         "manual": manual_fingerprint(manual_dir) if manual_dir else None,

@@ -37,7 +37,7 @@ _LINK = re.compile(r'<a\s[^>]*href="([^"#]+\.html)(?:#[^"]*)?"[^>]*>(.*?)</a>', 
 _DEPRECATION = re.compile(r"[^.]*\b[Dd]eprecated\b[^.]*(?:\.|$)")
 _NAV_FOOTER = '<div class="navfooter">'
 _NAME = re.compile(r"^[A-Za-z_]\w*(?:\[\])*$")
-_PARAM_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b|\s)\s*")
+_PARAM_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*")
 _PARAM_SEP = re.compile(r"\s(?:--+|—|–|-)\s|\s*--+\s*|:\s")
 _PARAM_SECTIONS = ("initialization", "performance", "arguments", "parameters")
 
@@ -123,7 +123,7 @@ def _param_paragraph(text: str, known: set[str]) -> tuple[list[str], str] | None
     if not pieces or len(pieces) > 8 or not all(_NAME.match(p) or p == "..." for p in pieces):
         return None
     names = [p for p in pieces if p != "..."]
-    if not any(p in known or name_rate(p) for p in names):
+    if not any(p in known or (len(p) > 1 and name_rate(p)) for p in names):
         return None
     return names, text[m.end():].strip()
 
