@@ -103,10 +103,36 @@ class Problem:
     message: str
 
 
+def _orchestra_items(root: Node) -> Iterator[Node]:
+    """Top-level orchestra items of a CSD, orchestra or score tree (cheap: no full walk)."""
+    for child in root.named_children:
+        if child.type == "csd":
+            for element in child.named_children:
+                if element.type == "instruments_element":
+                    body = element.child_by_field_name("body")
+                    if body is not None:
+                        yield from body.named_children
+        else:
+            yield child
+
+
 def problems(tree: Tree) -> list[Problem]:
-    """ERROR and MISSING nodes, outermost first, in document order (nested ERRORs are skipped)."""
+    """ERROR and MISSING nodes, outermost first, in document order (nested ERRORs are skipped).
+
+    A block left open (`(missing_end)` where `endin`/`endop` is due) counts as MISSING.
+    """
     found: list[Problem] = []
     root = tree.root_node
+    for item in _orchestra_items(root):
+        if item.type in ("instrument_definition", "udo_definition"):
+            last = item.child(item.child_count - 1)
+            if last is not None and last.type == "missing_end":
+                keyword = "endin" if item.type == "instrument_definition" else "endop"
+                head = item.start_point
+                found.append(Problem(
+                    "missing", last.start_point, last.end_point, last.start_byte, last.end_byte,
+                    f"missing {keyword} for the block opened at line {head.row + 1}",
+                ))
     if not root.has_error:
         return found
     stack = [root]
@@ -119,11 +145,19 @@ def problems(tree: Tree) -> list[Problem]:
             )
             continue
         if node.is_error:
-            snippet = node_text(node).strip().splitlines()
-            first = snippet[0][:40] if snippet else ""
+            text = node.text or b""
+            # Report where the unparsable text starts, not at the line break before it.
+            skipped = len(text) - len(text.lstrip())
+            start, start_byte = node.start_point, node.start_byte + skipped
+            if skipped:
+                head = text[:skipped]
+                newlines = head.count(b"\n")
+                column = (skipped - head.rfind(b"\n") - 1) if newlines else start.column + skipped
+                start = Point(start.row + newlines, column)
+            first = text.strip().decode("utf-8", errors="replace").split("\n")[0][:40]
             found.append(
-                Problem("error", node.start_point, node.end_point, node.start_byte,
-                        node.end_byte, f"syntax error near {first!r}" if first else "syntax error")
+                Problem("error", start, node.end_point, start_byte, node.end_byte,
+                        f"syntax error near {first!r}" if first else "syntax error")
             )
             continue
         stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
