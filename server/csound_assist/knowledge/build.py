@@ -20,7 +20,7 @@ from loguru import logger
 from csound_assist.knowledge import manual, z1
 from csound_assist.knowledge.manual import INSTALL_MANUAL, ManualPage, QuickRef
 from csound_assist.knowledge.model import Flag, KnowledgeBase, ManualEntry, Opcode, Signature
-from csound_assist.knowledge.syntax import name_signature
+from csound_assist.knowledge.syntax import find_word, name_signature
 
 _GEN_NUMBER = re.compile(r"^GEN0*(\d+)$")
 _WORD = re.compile(r"[A-Za-z_][\w]*")
@@ -90,6 +90,8 @@ class PageIndex:
         folded = name.lower()
         for command, page in self.by_command.items():
             other = command.lower()
+            if other[:3] != folded[:3]:  # both tests below need a shared start; skip cheaply
+                continue
             n = _common_prefix(other, folded)
             one_off = len(other) == len(folded) >= 8 and sum(
                 a != b for a, b in zip(other, folded, strict=True)) == 1
@@ -113,10 +115,7 @@ def _common_prefix(a: str, b: str) -> int:
 
 def _own_lines(page: ManualPage, name: str) -> list[str]:
     lines = [s.text for s in page.synopses if name in s.commands]
-    if not lines:
-        pattern = re.compile(rf"(?:^|[\s,=]){re.escape(name)}(?=$|[\s(\[,])")
-        lines = [s.text for s in page.synopses if pattern.search(s.text)]
-    return lines
+    return lines or [s.text for s in page.synopses if find_word(s.text, name) >= 0]
 
 
 def _summary(page: ManualPage, name: str) -> str:

@@ -29,12 +29,11 @@ _REFNAMEDIV = re.compile(r'<div class="refnamediv">(.*?)</div>', re.S)
 _REFTITLE = re.compile(r'<span class="refentrytitle">(.*?)</span>', re.S)
 _P = re.compile(r"<p>(.*?)</p>", re.S)
 _H2 = re.compile(r"<h2>(.*?)</h2>", re.S)
-_PROGRAMLISTING = re.compile(r'<pre class="programlisting">.*?</pre>', re.S)
 _SYNOPSIS = re.compile(r'<pre class="synopsis">(.*?)</pre>(?:\s*<p>(.*?)</p>)?', re.S)
 _COMMAND = re.compile(r'<span class="command"><strong>(.*?)</strong></span>', re.S)
 _EXAMPLE = re.compile(r'href="(examples/[^"#]+)"')
 _LINK = re.compile(r'<a\s[^>]*href="([^"#]+\.html)(?:#[^"]*)?"[^>]*>(.*?)</a>', re.S)
-_DEPRECATION = re.compile(r"[^.]*\b[Dd]eprecated\b[^.]*(?:\.|$)")
+_DEPRECATED_WORD = re.compile(r"\b[Dd]eprecated\b")
 _NAV_FOOTER = '<div class="navfooter">'
 _NAME = re.compile(r"^[A-Za-z_]\w*(?:\[\])*$")
 _PARAM_SPLIT = re.compile(r"\s*(?:,|/|&|\band\b|\bor\b)\s*")
@@ -63,7 +62,7 @@ class ManualPage:
     example: str | None = None
     see_also: list[str] = field(default_factory=list)
     deprecated: str | None = None
-    body_text: str = ""  # plain text of Syntax/Description/Initialization/Performance, for lookups
+    body_text: str = ""  # raw HTML of Syntax/Description/Initialization/Performance, for lookups
 
     @property
     def commands(self) -> list[str]:
@@ -96,6 +95,19 @@ def manual_fingerprint(manual_dir: str | os.PathLike[str]) -> str | None:
     except OSError:
         return None
     return f"{root.resolve()}:{max(stamps)}"
+
+
+def _drop_programlistings(body: str) -> str:
+    """Example code is most of a page's bytes and none of what we read; cut it out first."""
+    marker, parts, pos = '<pre class="programlisting">', [], 0
+    while (start := body.find(marker, pos)) >= 0:
+        end = body.find("</pre>", start)
+        if end < 0:
+            break
+        parts.append(body[pos:start])
+        pos = end + len("</pre>")
+    parts.append(body[pos:])
+    return "".join(parts)
 
 
 def _split_names(head: str) -> list[str]:
@@ -157,7 +169,7 @@ def parse_page(path: str | os.PathLike[str], source: str | None = None) -> Manua
         head, summary = title, line
     up_m = _UP.search(source)
     body = source[nd.end(): source.find(_NAV_FOOTER, nd.end()) if _NAV_FOOTER in source else None]
-    body = _PROGRAMLISTING.sub("", body)
+    body = _drop_programlistings(body)
 
     page = ManualPage(
         file=path.name, path=str(path), title=title, names=_split_names(head),
@@ -175,16 +187,16 @@ def parse_page(path: str | os.PathLike[str], source: str | None = None) -> Manua
         low = sec_title.lower()
         if low == "description":
             page.description = htmltext.markdown(sec)
-            texts.append(htmltext.text(sec))
+            texts.append(sec)
         elif low.startswith(_PARAM_SECTIONS) or low.endswith(_PARAM_SECTIONS):
-            texts.append(htmltext.text(sec))
+            texts.append(sec)
             for para in _P.findall(sec):
                 found = _param_paragraph(htmltext.text(para), known)
                 if found:
                     for name in found[0]:
                         page.params.setdefault(name, found[1])
         elif low == "syntax":
-            texts.append(htmltext.text(sec))
+            texts.append(sec)
         elif low.startswith("example") and page.example is None:
             ex = _EXAMPLE.search(sec)
             if ex:
@@ -205,8 +217,13 @@ def _deprecation(page: ManualPage) -> str | None:
     under_deprecated = page.up.startswith("Deprecated")
     notes = []
     for source in (page.summary, page.description):
-        for m in _DEPRECATION.finditer(source.replace("\n", " ")):
-            sentence = m.group(0).strip()
+        if "eprecated" not in source:
+            continue
+        source = source.replace("\n", " ")
+        for m in _DEPRECATED_WORD.finditer(source):
+            start = source.rfind(".", 0, m.start()) + 1
+            end = source.find(".", m.end())
+            sentence = source[start: len(source) if end < 0 else end + 1].strip()
             if sentence and sentence not in notes:
                 notes.append(sentence)
     if len(notes) > 1 and notes[0] == "Deprecated.":

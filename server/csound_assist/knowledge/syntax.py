@@ -63,6 +63,17 @@ def _args(text: str) -> list[Arg]:
     return out
 
 
+def find_word(line: str, name: str) -> int:
+    """Where `name` stands as the opcode in `line` (not inside another word), or -1."""
+    start = 0
+    while (at := line.find(name, start)) >= 0:
+        end = at + len(name)
+        if (at == 0 or line[at - 1] in " \t,=") and (end == len(line) or line[end] in " \t([,"):
+            return at
+        start = at + 1
+    return -1
+
+
 def _parenthesised(text: str) -> str:
     """The inside of the parenthesis `text` starts with: `(x) (no rate restriction)` → `x`."""
     depth = 0
@@ -75,10 +86,10 @@ def _parenthesised(text: str) -> str:
 
 def parse_syntax(line: str, name: str) -> SyntaxForm | None:
     """The outputs and inputs of one syntax line of opcode `name`, or None if `name` is absent."""
-    m = re.search(rf"(?:^|(?<=[\s,=]))({re.escape(name)})(?=$|[\s(\[,])", line)
-    if m is None:
+    at = find_word(line, name)
+    if at < 0:
         return None
-    left, right = line[: m.start(1)], line[m.end(1):]
+    left, right = line[:at], line[at + len(name):]
     if right.lstrip().startswith("("):  # function form: `abs(x)`
         right = _parenthesised(right.lstrip())
     left = left.split("=")[0] if "=" in left else left
