@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+from csound_assist.config import Config
 from csound_assist.paths import cache_dir
 from csound_assist.retrieval import HashingEmbedder, Index, MiniLMEmbedder
 from csound_assist.retrieval.chunking import chunk_file
@@ -258,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         embed_rows.append((emb.name, len(sample) / dt, report))
 
     quality = []
+    similarity_note = ""
     first = next(iter(indexes.values()))
     quality.append(
         ("BM25 (bm25s)", evaluate(lambda q: first.search(q, 10, mode="keyword"), queries))
@@ -269,6 +271,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         quality.append(
             (f"hybrid BM25 + {name}", evaluate(lambda q, i=index: i.search(q, 10), queries))
         )
+        if name == "all-minilm-l6-v2":
+            floor = Config().rag.min_similarity
+
+            def with_floor(q: str, i: Index = index, f: float = floor) -> list:
+                return i.search(q, 10, min_similarity=f)
+
+            quality.append(
+                (f"hybrid BM25 + {name}, min_similarity {floor}", evaluate(with_floor, queries))
+            )
+            top = [
+                r[0].similarity for _, q, _ in queries if (r := index.search(q, 1, mode="dense"))
+            ]
+            similarity_note = (
+                "MiniLM cosine of the best dense hit per query: "
+                f"median {statistics.median(top):.2f}, "
+                f"10th percentile {np.percentile(top, 10):.2f}, "
+                f"90th {np.percentile(top, 90):.2f}."
+            )
         log(f"evaluated {name}")
 
     # Query latency at manual scale, query embedding excluded (vectors cached above).
@@ -290,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     for name, m in quality:
         out.append(f"| {name} | {m['recall@5']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} |")
+    if similarity_note:
+        out += ["", similarity_note]
     if ollama_note:
         out += ["", ollama_note]
     out += [

@@ -125,7 +125,8 @@ def search_cmd(
         sys.stdout.write("\n")
         return
     from rich.console import Console
-    from rich.panel import Panel
+    from rich.padding import Padding
+    from rich.text import Text
 
     console = Console()
     if not results:
@@ -133,11 +134,12 @@ def search_cmd(
         return
     for rank, r in enumerate(results, 1):
         c = r.chunk
-        title = (
-            f"{rank}. {c.path}:{c.start_line}-{c.end_line}  {c.kind} {c.name}".rstrip()
-            + f"  score {r.score:.4f}"
-            + ("" if r.similarity is None else f"  cos {r.similarity:.3f}")
+        line = Text.assemble(
+            (f"{rank}. ", "bold"),
+            (f"{c.path}:{c.start_line}-{c.end_line}", "cyan"),
+            f"  {c.kind} {c.name}".rstrip(),
+            (f"  score {r.score:.4f}", "dim"),
+            ("" if r.similarity is None else f"  cos {r.similarity:.3f}", "dim"),
         )
-        console.print(
-            Panel(c.text.rstrip(), title=title, title_align="left", expand=False), markup=False
-        )
+        console.print(line, soft_wrap=True)
+        console.print(Padding(Text(c.text.rstrip()), (0, 0, 1, 4)))
