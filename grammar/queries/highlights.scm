@@ -1,6 +1,11 @@
 ; Highlights for tree-sitter-csound (standard capture names).
 
-(comment) @comment @spell
+; Generic rules first: a later, more specific pattern wins.
+(identifier) @variable
+(number) @number
+(string) @string
+
+(comment) @comment
 (line_continuation) @punctuation.special
 
 ; CSD container
@@ -37,53 +42,9 @@
 (type) @type
 (parameter name: (identifier) @variable.parameter)
 
-; Opcodes and calls
+; Opcodes and calls (a later pattern wins: built-ins after the generic rules)
 (opcode_name) @function.call
 (call_expression function: (identifier) @function.call)
-
-; Labels
-(label) @label
-(goto_statement label: (identifier) @label)
-(if_goto_statement label: (identifier) @label)
-
-; Variables
-(output name: (identifier) @variable)
-((identifier) @variable.builtin
- (#any-of? @variable.builtin "sr" "kr" "ksmps" "nchnls" "nchnls_i" "0dbfs" "A4"))
-((identifier) @variable.parameter
- (#match? @variable.parameter "^p[0-9]+$"))
-(identifier) @variable
-
-; Preprocessor
-["#define" "#include" "#undef" "#ifdef" "#ifndef" "#else" "#end" "#endif"] @keyword.directive
-(macro_name) @constant.macro
-(macro_name_ref) @constant.macro
-(macro_body) @string.special
-(macro_arguments) @string.special
-
-; Literals
-(number) @number
-(string) @string
-
-; Score
-(score_letter) @keyword
-(carry) @operator
-(infinity) @constant.builtin
-(pfield_reference) @variable.parameter
-(score_loop ["{" "}"] @punctuation.bracket)
-(score_loop variable: (identifier) @variable)
-
-; Operators and punctuation
-[
-  "=" "+=" "-=" "*=" "/="
-  "+" "-" "*" "/" "%" "^"
-  "==" "!=" "<" ">" "<=" ">="
-  "&&" "||" "!" "~" "&" "|" "#" "<<" ">>"
-  "?" ":" "@" "@@"
-] @operator
-["(" ")" "[" "]"] @punctuation.bracket
-"," @punctuation.delimiter
-
 ; BEGIN GENERATED BUILTINS
 ((opcode_name) @function.builtin
  (#any-of? @function.builtin
@@ -3324,3 +3285,41 @@
   "zkwm"
 ))
 ; END GENERATED BUILTINS
+
+; Labels
+(label) @label
+(goto_statement label: (identifier) @label)
+(if_goto_statement label: (identifier) @label)
+
+; Variables
+(output name: (identifier) @variable)
+((identifier) @variable.builtin
+ (#any-of? @variable.builtin "sr" "kr" "ksmps" "nchnls" "nchnls_i" "0dbfs" "A4"))
+((identifier) @variable.parameter
+ (#match? @variable.parameter "^p[0-9]+$"))
+; Preprocessor
+["#define" "#include" "#undef" "#ifdef" "#ifndef" "#else" "#end" "#endif"] @keyword.directive
+(macro_name) @constant.macro
+(macro_name_ref) @constant.macro
+(macro_body) @string.special
+(macro_arguments) @string.special
+
+; Score
+(score_letter) @keyword
+(carry) @operator
+(infinity) @constant.builtin
+(pfield_reference) @variable.parameter
+(score_loop ["{" "}"] @punctuation.bracket)
+(score_loop variable: (identifier) @variable)
+
+; Operators and punctuation
+[
+  "=" "+=" "-=" "*=" "/="
+  "+" "-" "*" "/" "%" "^"
+  "==" "!=" "<" ">" "<=" ">="
+  "&&" "||" "!" "~" "&" "|" "#" "<<" ">>"
+  "?" ":" "@" "@@"
+] @operator
+["(" ")" "[" "]"] @punctuation.bracket
+"," @punctuation.delimiter
+

@@ -4,7 +4,9 @@
 Writes:
   src/builtins.h                         sorted C array for the external scanner
   queries/highlights.scm                 the `@function.builtin` list (between markers)
-  textmate/csound.tmLanguage.json        the `builtin-opcodes` pattern (between markers)
+  textmate/csound.tmLanguage.json        the `builtin-opcodes` pattern (csd + orc, source.csound)
+  textmate/csound-{orc,sco,csd}.tmLanguage.json   the same, one per language, under the scope
+                                         names of the official Csound extension
 
 Run from grammar/:  python3 scripts/gen_builtins.py [--csound PATH]
 """
@@ -77,6 +79,26 @@ def write_textmate(names: list[str]) -> None:
         "name": "support.function.builtin.csound",
     }
     path.write_text(json.dumps(grammar, indent=2) + "\n")
+    write_split_grammars(grammar)
+
+
+# One file per language under the scope names of the official Csound VS Code extension, so that
+# themes and users' token customisations carry over; all share the repository of csound.tmLanguage.
+SPLIT = {
+    "csound-orc.tmLanguage.json": ("Csound Orchestra", "source.csound.orc",
+                                   ["orc", "udo", "inc"], [{"include": "#orchestra"}]),
+    "csound-sco.tmLanguage.json": ("Csound Score", "source.csound.sco", ["sco"],
+                                   [{"include": "#score"}]),
+    "csound-csd.tmLanguage.json": ("Csound Document", "source.csound.csd", ["csd"], None),
+}
+
+
+def write_split_grammars(grammar: dict) -> None:
+    for filename, (name, scope, file_types, patterns) in SPLIT.items():
+        split = {**grammar, "name": name, "scopeName": scope, "fileTypes": file_types,
+                 "patterns": patterns if patterns is not None else grammar["patterns"]}
+        split.pop("comment", None)
+        (HERE / "textmate" / filename).write_text(json.dumps(split, indent=2) + "\n")
 
 
 def main() -> None:
