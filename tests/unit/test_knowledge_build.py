@@ -44,12 +44,20 @@ CHN_PAGE = """<html><body><div class="refentry"><div class="refnamediv">
 </div></div><div class="navfooter"></div></body></html>"""
 
 
+FAMILY_PAGE = """<html><body><div class="navheader">nav</div><div class="section">
+<h2>Python Opcodes</h2><ul>
+<li class="listitem">Run a statement (the <a class="link" href=""><em>pyrun</em></a> opcodes),</li>
+<li class="listitem">Invoke a callable (the <a href=""><em>pycall</em></a> opcodes),</li>
+</ul></div><div class="navfooter"></div></body></html>"""
+
+
 @pytest.fixture(scope="module")
 def mini_manual(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("manual")
     (root / "index.html").write_text("<html></html>", encoding="utf-8")
     (root / "linearalgebraopcodes.html").write_text(LA_PAGE, encoding="utf-8")
     (root / "chn.html").write_text(CHN_PAGE, encoding="utf-8")
+    (root / "py.html").write_text(FAMILY_PAGE, encoding="utf-8")
     return root
 
 
@@ -85,6 +93,16 @@ def test_shared_page_maps_every_opcode_it_documents(mini_kb: KnowledgeBase) -> N
     # Not on any page: signatures only.
     assert mini_kb.opcodes["moogladder"].summary == ""
     assert mini_kb.opcodes["moogladder"].signatures
+
+
+def test_family_overview_page_documents_its_members(mini_kb: KnowledgeBase) -> None:
+    if "pycall1i" not in mini_kb.opcodes:
+        pytest.skip("this Csound has no Python opcodes")
+    for name in ("pycall1i", "pylcall1i", "pycall"):  # "l" = local-namespace variant
+        assert mini_kb.opcodes[name].summary == "Invoke a callable."
+        assert mini_kb.opcodes[name].manual_page.endswith("py.html")
+    assert mini_kb.opcodes["pylruni"].summary == "Run a statement."
+    assert "Python Opcodes" in mini_kb.opcodes["pyrun"].description
 
 
 def test_signature_names_come_from_the_manual(mini_kb: KnowledgeBase) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from loguru import logger
 
 from csound_assist.knowledge import manual, z1
-from csound_assist.knowledge.manual import INSTALL_MANUAL, ManualPage, QuickRef
+from csound_assist.knowledge.manual import INSTALL_MANUAL, Family, ManualPage, QuickRef
 from csound_assist.knowledge.model import Flag, KnowledgeBase, ManualEntry, Opcode, Signature
 from csound_assist.knowledge.syntax import find_word, name_signature
 
@@ -28,18 +28,32 @@ _HEADER_CATEGORY = "Orchestra Syntax:Header"
 _MACRO_CATEGORY = "Orchestra Syntax:Macros"
 
 
-def read_manual(manual_dir: str | os.PathLike[str]) -> list[ManualPage]:
+def read_manual(manual_dir: str | os.PathLike[str]) -> tuple[list[ManualPage], list[Family]]:
+    """Every reference page, and the opcode families overview pages describe."""
     root = Path(manual_dir)
-    pages = []
+    pages, families = [], []
     for path in sorted(root.glob("*.html")):
         try:
-            page = manual.parse_page(path)
+            source = path.read_text(encoding="utf-8", errors="replace")
+            page = manual.parse_page(path, source)
+            if page is None:
+                families += manual.parse_families(path, source)
         except Exception:  # one odd page must not cost the whole manual
             logger.exception("skipping manual page {}", path)
             continue
         if page is not None:
             pages.append(page)
-    return pages
+    return pages, families
+
+
+def family_of(name: str, families: list[Family]) -> Family | None:
+    """The family `name` belongs to. Python opcodes are named "py" + [context prefix "l"] + action
+    + [time suffix] (py.html), so `pylcall1i` is of the pycall family."""
+    for family in sorted(families, key=lambda f: -len(f.prefix)):
+        p = family.prefix
+        if name.startswith(p) or (len(p) > 2 and name.startswith(p[:2] + "l" + p[2:])):
+            return family
+    return None
 
 
 class PageIndex:
@@ -233,7 +247,8 @@ def build_knowledge_base(
         return kb
     kb.manual_dir = str(root)
     quickref = manual.parse_quickref(root / "MiscQuickref.html")
-    index = PageIndex(read_manual(root), quickref)
+    pages, families = read_manual(root)
+    index = PageIndex(pages, quickref)
     found = {name: index.find(name) for name in sigs}
     missing = {n for n, p in found.items() if p is None}
     found.update(index.find_by_mention(missing))
@@ -242,7 +257,10 @@ def build_knowledge_base(
         if sibling is not None:
             found[name] = sibling[1]
     for name in sorted(sigs):
-        kb.opcodes[name] = _opcode(name, sigs[name], found[name], quickref)
+        op = kb.opcodes[name] = _opcode(name, sigs[name], found[name], quickref)
+        if found[name] is None and (family := family_of(name, families)) is not None:
+            op.summary, op.description, op.manual_page = (
+                family.summary, family.description, family.page)
     kb.flags = _flags(root)
     _tables(kb, index, root, quickref)
     logger.info(

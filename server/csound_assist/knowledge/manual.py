@@ -233,6 +233,41 @@ def _deprecation(page: ManualPage) -> str | None:
     return "Deprecated." if under_deprecated else None
 
 
+_FAMILY_ITEM = re.compile(r'<li class="listitem">(.*?)</li>', re.S)
+_FAMILY = re.compile(r"^(.*?)\s*\(the (\w+) opcodes\)")
+
+
+@dataclass(slots=True)
+class Family:
+    """An opcode family an overview page describes in one list item (py.html: "Run a statement
+    (the pyrun opcodes)") when the manual has no reference page per opcode."""
+
+    prefix: str
+    summary: str
+    page: str
+    description: str = ""
+
+
+def parse_families(path: str | os.PathLike[str], source: str) -> list[Family]:
+    if "opcodes)" not in source:
+        return []
+    out = []
+    for item in _FAMILY_ITEM.findall(source):
+        m = _FAMILY.match(htmltext.text(item))
+        if m:
+            summary = m.group(1).rstrip(" ,;") + "."
+            out.append(Family(m.group(2), summary, str(path)))
+    if out:
+        start = source.find("<body")
+        end = source.find(_NAV_FOOTER)
+        body = source[start:end if end > 0 else None]
+        body = body[body.find("</div>", body.find('class="navheader"')) + 6:]
+        description = htmltext.markdown(body)
+        for family in out:
+            family.description = description
+    return out
+
+
 def parse_quickref(path: str | os.PathLike[str]) -> QuickRef:
     ref = QuickRef()
     try:
