@@ -31,6 +31,15 @@ function copyServerSource() {
   const readme = path.join(root, 'README.md');
   if (existsSync(readme)) cpSync(readme, path.join(out, 'README.md'));
   else writeFileSync(path.join(out, 'README.md'), '# csound-assist\n');
+  // The tree-sitter grammar's Python binding (C sources, built by pip with the system compiler).
+  const grammar = path.join(root, 'grammar');
+  if (existsSync(path.join(grammar, 'setup.py'))) {
+    const parts = ['setup.py', 'pyproject.toml', 'README.md', 'LICENSE', 'queries', 'src/parser.c', 'src/scanner.c', 'src/tree_sitter', 'bindings/python/tree_sitter_csound'];
+    for (const part of parts) {
+      const from = path.join(grammar, part);
+      if (existsSync(from)) cpSync(from, path.join(out, 'grammar', part), { recursive: true, filter: skip });
+    }
+  }
 }
 
 const common = {

@@ -121,8 +121,11 @@ export async function createServerVenv(basePython: string, venvDir: string, sour
     throw new Error(`python -m venv failed: ${(venv.stderr || venv.error?.message || '').trim().slice(-600)}`);
   }
   const py = venvPython(venvDir);
-  log.info(`Installing ${source} into ${venvDir} (pip)`);
-  const pip = await run(py, ['-m', 'pip', 'install', '--disable-pip-version-check', source], 20 * 60_000);
+  // The grammar's Python binding sits beside the server source (grammar/) in a checkout and in the .vsix.
+  const grammar = path.join(source, 'grammar');
+  const targets = existsSync(path.join(grammar, 'setup.py')) ? [grammar, source] : [source];
+  log.info(`Installing ${targets.join(' and ')} into ${venvDir} (pip)`);
+  const pip = await run(py, ['-m', 'pip', 'install', '--disable-pip-version-check', ...targets], 20 * 60_000);
   for (const line of pip.stdout.split('\n').filter((l) => l.trim())) log.info(`pip: ${line}`);
   if (pip.code !== 0) {
     for (const line of pip.stderr.split('\n').filter((l) => l.trim())) log.error(`pip: ${line}`);
