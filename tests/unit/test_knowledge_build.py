@@ -165,6 +165,9 @@ def test_real_manual_coverage_and_tables(kb: KnowledgeBase) -> None:
     out = kb.flags["-o"]
     assert out is kb.flags["--output"] and out.argument == "FILE"
     assert kb.flags["--format=24bit"].description
+    assert kb.flag("-odac") is out and kb.flag("--output=x.wav") is out
+    assert kb.flag("-+rtaudio=alsa") is kb.flags["-+rtaudio"]
+    assert kb.flag("nonsense") is None
     assert kb.opcodes["fin"].deprecated  # a page under "Deprecated Orchestra Opcodes"
     assert "trighold" in (kb.opcodes["sc_trig"].deprecated or "")  # says what replaces it
 

@@ -196,6 +196,14 @@ class KnowledgeBase:
                           if k.startswith(name) and k not in out and k != name)
         return out[:n]
 
+    def flag(self, text: str) -> Flag | None:
+        """The flag an argument uses: `-odac` → -o, `--output=x.wav` → --output, `-b512` → -b."""
+        text = text.strip()
+        for candidate in (text, text.split("=", 1)[0], text[:3], text[:2]):
+            if candidate.startswith("-") and candidate in self.flags:
+                return self.flags[candidate]
+        return None
+
     def gen(self, key: int | str) -> ManualEntry | None:
         """A GEN routine by number or name: 10, "10", "GEN10", "GEN01", "tanh"."""
         text = str(key).strip().strip('"')
