@@ -159,7 +159,9 @@ def test_real_manual_coverage_and_tables(kb: KnowledgeBase) -> None:
     assert documented >= 1500
     assert kb.gen(10) is not None and "sinusoid" in kb.gen("GEN10").summary
     assert kb.gen("tanh") is not None
-    assert {"i", "f", "e", "t", "{", "}"} <= set(kb.score_statements)
+    assert {"i", "f", "e", "t", "y", "{", "}"} <= set(kb.score_statements)
+    assert {"if", "then", "while", "+", "==", "&&", "="} <= set(kb.keywords)
+    assert "instr" in kb.opcodes and "instr" not in kb.keywords
     assert set(kb.header_vars) == {"sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4"}
     assert {"#define", "#include", "#includestr", "#ifdef", "#undef"} <= set(kb.directives)
     out = kb.flags["-o"]

@@ -25,6 +25,13 @@ from csound_assist.knowledge.syntax import find_word, name_signature
 _GEN_NUMBER = re.compile(r"^GEN0*(\d+)$")
 _WORD = re.compile(r"[A-Za-z_][\w]*")
 _HEADER_CATEGORY = "Orchestra Syntax:Header"
+# Quick-reference categories whose non-opcode names are keywords (if, then, while, do) or operators.
+_KEYWORD_CATEGORIES = (
+    "Orchestra Syntax:Block Statements", "Instrument Control:Program Flow Control",
+    "Instrument Control:Conditional Values",
+    "Mathematical Operations:Arithmetic and Logic Operations",
+)
+_KEYWORD = re.compile(r"[a-z]+|[-+*/%^=<>!&|~#?:]+")
 _MACRO_CATEGORY = "Orchestra Syntax:Macros"
 
 
@@ -205,13 +212,22 @@ def _tables(kb: KnowledgeBase, index: PageIndex, manual_dir: Path, quickref: Qui
             kb.gens.setdefault(page.names[0].strip('"'), _entry(page.names[0].strip('"'), page))
     for href in manual.parse_statement_index(manual_dir / "ScoreStatements.html"):
         page = index.by_file.get(href)
-        if page is not None and page.names:
-            key = re.sub(r"\s+Statement\b.*$", "", page.names[0], flags=re.I).strip()
+        if page is not None:  # the title, not the name line: y.html's name line says "a"
+            key = re.sub(r"\s+Statement\b.*$", "", page.title, flags=re.I).strip()
             kb.score_statements.setdefault(key, _entry(key, page))
     for name in quickref.by_category.get(_HEADER_CATEGORY, []):
         page = index.by_file.get(quickref.pages[name])
         if page is not None:
             kb.header_vars[name] = _entry(name, page)
+    for category in _KEYWORD_CATEGORIES:
+        for name in quickref.by_category.get(category, []):
+            page = index.by_file.get(quickref.pages[name])
+            if page is not None and name not in kb.opcodes and _KEYWORD.fullmatch(name):
+                kb.keywords.setdefault(name, _entry(name, page))
+    for page in index.pages:  # operators the quick reference spells differently: -, =, +=, …
+        name = page.names[0] if page.names else ""
+        if page.up == "OpcodesTop.html" and _KEYWORD.fullmatch(name) and not name.isalpha():
+            kb.keywords.setdefault(name, _entry(name, page))
     for name in quickref.by_category.get(_MACRO_CATEGORY, []):
         page = index.by_file.get(quickref.pages[name])
         if page is None:

@@ -25,7 +25,7 @@ from loguru import logger
 from csound_assist.knowledge.manual import manual_fingerprint
 from csound_assist.knowledge.model import KnowledgeBase
 
-SCHEMA = 3  # bump when the model changes incompatibly
+SCHEMA = 4  # bump when the model changes incompatibly
 _PLUGIN_ENV = ("OPCODE6DIR64", "OPCODE6DIR", "CSNOSTOP")
 # The code that decides what is stored: editing it (or upgrading csound-assist) rebuilds the cache.
 _BUILDERS = ("build.py", "manual.py", "syntax.py", "model.py", "types.py", "htmltext.py", "z1.py")
