@@ -117,3 +117,17 @@ def test_parse_syntax_line() -> None:
     func = parse_syntax("abs(x) (no rate restriction)", "abs")
     assert func is not None and [a.name for a in func.inputs] == ["x"] and func.outputs == []
     assert parse_syntax("kres other kin", "moogladder") is None
+
+
+def test_html_fragments_to_markdown_and_text() -> None:
+    from csound_assist.knowledge import htmltext
+
+    fragment = (
+        "<p>Use <span class=\"emphasis\"><em>kcf</em></span> &amp; <code>ifn</code>.</p>"
+        "<ul><li>one</li><li>two</li></ul><pre class=\"programlisting\">a1 oscil 1, 440\n"
+        "   out a1</pre><p>End<br/>line</p>"
+    )
+    assert htmltext.markdown(fragment) == (
+        "Use *kcf* & `ifn`.\n\n- one\n- two\n\n```\na1 oscil 1, 440\n   out a1\n```\n\nEnd\nline"
+    )
+    assert htmltext.text("<p>a\n  <b>b</b>&lt;c&gt;</p>") == "a b<c>"

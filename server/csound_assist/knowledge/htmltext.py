@@ -47,7 +47,7 @@ def markdown(fragment: str) -> str:
         elif tag in _BLOCK:
             out.append("\n\n")
         elif tag == "br":
-            out.append("  \n")
+            out.append("\n")
         elif tag == "li":
             if not closing:
                 out.append("\n- ")
