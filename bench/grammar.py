@@ -119,7 +119,7 @@ def main() -> None:
     args = ap.parse_args()
 
     examples = args.manual / "examples"
-    files = sorted(examples.glob("*.csd")) + sorted(examples.glob("*.csd.gz"))
+    files = sorted(examples.rglob("*.csd")) + sorted(examples.rglob("*.csd.gz"))
     print("## Grammar (tree-sitter-csound)\n")
     if not files:
         print(f"No manual examples under {examples}; nothing measured.\n")

@@ -17,7 +17,7 @@ MANUAL_EXAMPLES = Path(
 
 
 def _examples() -> list[Path]:
-    return sorted(MANUAL_EXAMPLES.glob("*.csd")) + sorted(MANUAL_EXAMPLES.glob("*.csd.gz"))
+    return sorted(MANUAL_EXAMPLES.rglob("*.csd")) + sorted(MANUAL_EXAMPLES.rglob("*.csd.gz"))
 
 
 def _read(path: Path) -> bytes:

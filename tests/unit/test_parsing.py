@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from csound_assist import parsing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tree_sitter import Point, Tree
 
 CSD = """<CsoundSynthesizer>
@@ -149,3 +151,24 @@ def test_str_and_bytes_agree_and_bad_input_does_not_crash() -> None:
     for junk in ("", "\x00\x01", "<CsoundSynthesizer", "instr", "}{][)(", "é = 1\n" * 3):
         tree = parsing.parse(junk)
         assert isinstance(parsing.problems(tree), list)
+
+
+CSOUND_ALPHABET = list("()[]{}\",;\\\n\t :#$<>/=+-*^?.!~&|%@01289aikSpfgx_") + [
+    "instr ", "endin\n", "opcode ", "endop\n", "if ", " then\n", "endif\n", "xin", "xout ",
+    "<CsoundSynthesizer>", "<CsInstruments>", "</CsInstruments>", "<CsScore>", "i1 0 1\n",
+    "{{", "}}", "/*", "*/", "#define ", "$M", "oscili", "kTime timeinsts\n", "label:\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CSOUND_ALPHABET), max_size=80))
+def test_any_input_parses_and_every_helper_answers(pieces: list[str]) -> None:
+    tree = parsing.parse("".join(pieces))
+    problems = parsing.problems(tree)
+    assert all(p.start_byte <= p.end_byte for p in problems)
+    parsing.instruments(tree)
+    parsing.udos(tree)
+    parsing.opcode_calls(tree)
+    parsing.variables(tree)
+    parsing.score_statements(tree)
+    parsing.named_node_at(tree, (0, 0))
