@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -118,8 +118,8 @@ class Section:
 @dataclass
 class Outline:
     kind: str
-    regions: list[str]  # per line: "orc" | "sco" | "options" | "other"
-    code: list[str]  # per line, comments and string contents blanked (columns kept)
+    regions: Sequence[str]  # per line: "orc" | "sco" | "options" | "other"
+    code: Sequence[str]  # per line, comments and string contents blanked (columns kept)
     sections: list[Section] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     statements: dict[int, Statement] = field(default_factory=dict)
@@ -177,16 +177,16 @@ def rate_of(name: str) -> str:
     return RATE_PREFIXES.get(base[:1], "")
 
 
+def _blank_match(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if s.startswith('"'):
+        return '"' + re.sub(r"[^\n]", " ", s[1:-1]) + '"' if len(s) > 1 else s
+    return re.sub(r"[^\n]", " ", s)
+
+
 def blank_code(text: str) -> str:
     """`text` with comments and string contents replaced by spaces; newlines and columns kept."""
-
-    def repl(m: re.Match[str]) -> str:
-        s = m.group(0)
-        if s.startswith('"'):
-            return '"' + re.sub(r"[^\n]", " ", s[1:-1]) + '"' if len(s) > 1 else s
-        return re.sub(r"[^\n]", " ", s)
-
-    return _BLANK.sub(repl, text)
+    return _BLANK.sub(_blank_match, text)
 
 
 def split_args(code: str, start: int) -> list[tuple[int, int]]:
@@ -291,6 +291,11 @@ def build_outline(doc: Document, kb: Any = None) -> Outline:
 def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
     text = doc.text
     raw_lines = doc.lines
+    if doc.too_large:
+        # Reduced analysis: sections only, lines blanked on demand; the features that need more
+        # answer from the line at hand. Stays well under a second on a 5 MB file.
+        regions = [doc.kind] * len(raw_lines) if doc.kind != "csd" else _LazyRegions(raw_lines)
+        return Outline(kind=doc.kind, regions=regions, code=_LazyCode(raw_lines))
     code = blank_code(text).split("\n")
     out = Outline(kind=doc.kind, regions=_regions(doc.kind, raw_lines), code=code)
     if doc.kind == "csd":
@@ -440,6 +445,52 @@ def _regions(kind: str, lines: list[str]) -> list[str]:
         # A tag line belongs to no section: code sharing a line with a tag is not analysed.
         regions.append("other" if tagged else state)
     return regions
+
+
+class _LazyCode(Sequence[str]):
+    """Per-line blanked code computed when a line is first read (multi-line comments not joined)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i not in self._done:
+            self._done[i] = _BLANK.sub(_blank_match, self._lines[i])
+        return self._done[i]
+
+
+class _LazyRegions(Sequence[str]):
+    """`_regions` for one line at a time: the nearest section tag above decides (reduced analysis)."""
+
+    _NAMES = {"csinstruments": "orc", "csscore": "sco", "csoptions": "options"}
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        for j in range(i, -1, -1):
+            line = self._lines[j]
+            if "<" not in line:
+                continue
+            tags = [t for t in _SECTION_TAG.finditer(line) if t.group(2).lower() in self._NAMES]
+            if not tags:
+                continue
+            if j == i:
+                return "other"
+            last = tags[-1]
+            return "other" if last.group(1) else self._NAMES[last.group(2).lower()]
+        return "other"
 
 
 def _sections(lines: list[str]) -> list[Section]:

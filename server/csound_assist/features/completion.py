@@ -81,25 +81,35 @@ def _items(doc: Document, kb: Any, ctx: Context, snippets: bool) -> list[types.C
                                      documentation=code_block(f"#define {m.name} #{m.body}#"))
                 for m in outline.macros.values()]
     if kind == "directive":
-        table = kbinfo.entries(getattr(kb, "directives", None)) if kb is not None else []
-        docs = {k.lstrip("#"): v for k, v in table}
+        table = getattr(kb, "directives", None) or {}
+        docs = {k.lstrip("#"): getattr(v, "summary", "") for k, v in table.items()}
         return [types.CompletionItem(label=d, kind=KIND.Keyword, detail=f"#{d}",
                                      documentation=docs.get(d) or None) for d in DIRECTIVES]
     if kind == "options":
-        return [types.CompletionItem(label=name, kind=KIND.Property, documentation=doc or None)
-                for name, doc in kbinfo.entries(getattr(kb, "flags", None))]
+        flags = getattr(kb, "flags", None) or {}
+        return [types.CompletionItem(
+            label=name, kind=KIND.Property,
+            detail=(f"{name} {flag.argument}" if getattr(flag, "argument", None) else None),
+            documentation=getattr(flag, "description", None) or None,
+            sort_text=("0" if name.startswith("--") else "1") + name)
+            for name, flag in flags.items()]
     if kind == "tag":
         return [types.CompletionItem(label=t, kind=KIND.Module) for t in CSD_TAGS]
     if kind == "score_letter":
-        return [types.CompletionItem(label=k, kind=KIND.Keyword, detail=v, sort_text=f"{i:03d}")
-                for i, (k, v) in enumerate(SCORE_LETTERS.items())]
+        table = getattr(kb, "score_statements", None) or {}
+        letters = list(SCORE_LETTERS) + [k for k in table if k not in SCORE_LETTERS]
+        return [types.CompletionItem(
+            label=k, kind=KIND.Keyword, sort_text=f"{i:03d}",
+            detail=getattr(table.get(k), "summary", None) or SCORE_LETTERS.get(k))
+            for i, k in enumerate(letters)]
     if kind == "score_instr":
         return _instrument_items(outline)
     if kind == "score_gen":
-        return [types.CompletionItem(label=str(name).removeprefix("GEN").lstrip("0") or "0",
-                                     kind=KIND.EnumMember, detail=f"GEN{name}".replace("GENGEN", "GEN"),
-                                     documentation=doc[:500] or None)
-                for name, doc in kbinfo.entries(getattr(kb, "gens", None))]
+        gens = getattr(kb, "gens", None) or {}
+        return [types.CompletionItem(
+            label=key, kind=KIND.EnumMember, detail=f"GEN{key.zfill(2)}",
+            documentation=getattr(entry, "summary", None) or None,
+            sort_text=key.zfill(4)) for key, entry in gens.items() if key.isdigit()]
     if kind == "score_field":
         return []
     counts = _local_counts(outline)
@@ -239,8 +249,8 @@ def _expected_rates(kb: Any, outline: Outline, call: Call) -> str:
     """The rates that fit the argument the cursor is in ("" when anything goes)."""
     udo = outline.udos().get(call.name)
     if udo is not None:
-        codes = list(udo.in_types)
-        return kbinfo.IN_RATES.get(codes[call.arg_index], "") if call.arg_index < len(codes) else ""
+        codes = kbinfo.split_codes(udo.in_types)
+        return kbinfo.input_rates(codes[call.arg_index]) if call.arg_index < len(codes) else ""
     op = kbinfo.get(kb, call.name)
     if op is None:
         return ""
@@ -248,9 +258,9 @@ def _expected_rates(kb: Any, outline: Outline, call: Call) -> str:
     for sig in kbinfo.signatures(op):
         codes = kbinfo.in_codes(sig)
         if call.arg_index < len(codes):
-            rates |= set(kbinfo.IN_RATES.get(codes[call.arg_index][0], "akiSf"))
-        elif codes and codes[-1][0] in "mMNzZ*":  # variadic tail
-            rates |= set(kbinfo.IN_RATES.get(codes[-1][0], "akiSf"))
+            rates |= set(kbinfo.input_rates(codes[call.arg_index]))
+        elif codes and kbinfo.is_variadic(codes[-1]):  # the tail repeats
+            rates |= set(kbinfo.input_rates(codes[-1]))
     return "".join(sorted(rates))
 
 
@@ -291,10 +301,11 @@ def _instrument_items(outline: Outline) -> list[types.CompletionItem]:
 
 
 def _header_items(kb: Any) -> list[types.CompletionItem]:
-    docs = dict(kbinfo.entries(getattr(kb, "header_vars", None))) if kb is not None else {}
-    return [types.CompletionItem(label=h, kind=KIND.Constant, detail="orchestra header variable",
-                                 documentation=docs.get(h) or None, sort_text=f"0{h}")
-            for h in HEADER_VARS]
+    table = getattr(kb, "header_vars", None) or {}
+    return [types.CompletionItem(
+        label=h, kind=KIND.Constant, detail="orchestra header variable",
+        documentation=getattr(table.get(h), "summary", None) or None, sort_text=f"0{h}")
+        for h in HEADER_VARS]
 
 
 def resolve(item: types.CompletionItem, kb: Any) -> types.CompletionItem:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from itertools import accumulate
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,13 +98,12 @@ def to_utf8(text: str) -> bytes:
 
 
 def _newlines(data: bytes, base: int) -> list[int]:
-    out = []
-    find = data.find
-    i = find(b"\n")
-    while i != -1:
-        out.append(base + i + 1)
-        i = find(b"\n", i + 1)
-    return out
+    """Offsets (plus `base`) just after each newline in `data`; C-level iteration throughout."""
+    if b"\n" not in data:
+        return []
+    parts = data.split(b"\n")
+    parts.pop()
+    return list(accumulate(map((1).__add__, map(len, parts)), initial=base))[1:]
 
 
 @dataclass

@@ -17,6 +17,8 @@ _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 def folding_ranges(doc: Document, kb: Any = None) -> list[types.FoldingRange]:
+    if doc.too_large:
+        return []
     outline = build_outline(doc, kb)
     out: list[types.FoldingRange] = []
     for s in outline.sections:

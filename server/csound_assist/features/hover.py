@@ -64,9 +64,8 @@ def _orc_word(kb: Any, outline: Outline, word: str, pos: Pos, start: int, line: 
     if op is not None and not (st and any(t.start == start for t in st.outputs)):
         return opcode_markdown(op)
     if word in HEADER_VARS:
-        docs = dict(kbinfo.entries(getattr(kb, "header_vars", None)))
-        return f"**{word}** — orchestra header variable" + (f"\n\n{docs[word]}" if docs.get(word)
-                                                            else "")
+        entry = (getattr(kb, "header_vars", None) or {}).get(word)
+        return _entry_markdown(entry, word) if entry else f"**{word}** — orchestra header variable"
     parts = []
     var = outline.variable(word, pos.line)
     if var is not None:
@@ -132,10 +131,13 @@ def _score_hover(doc: Document, kb: Any, outline: Outline, pos: Pos, line: str) 
     if m.start(1) <= pos.char <= m.end(1):
         from csound_assist.features.completion import SCORE_LETTERS
 
-        desc = SCORE_LETTERS.get(letter)
+        entry = (getattr(kb, "score_statements", None) or {}).get(letter)
+        desc = _entry_markdown(entry, letter) if entry else None
+        if desc is None and letter in SCORE_LETTERS:
+            desc = f"**{letter}** — {SCORE_LETTERS[letter]}"
         if desc is None:
             return None
-        return types.Hover(contents=markdown(f"**{letter}** — {desc}"),
+        return types.Hover(contents=markdown(desc),
                            range=lsp_range(doc, Span.on_line(pos.line, m.start(1), m.end(1))))
     for index, (text, start, end) in enumerate(fields, start=1):
         if not start <= pos.char <= end:
@@ -143,9 +145,9 @@ def _score_hover(doc: Document, kb: Any, outline: Outline, pos: Pos, line: str) 
         span = lsp_range(doc, Span.on_line(pos.line, start, end))
         body = None
         if letter == "f" and index == 4:
-            gen = kbinfo.lookup(getattr(kb, "gens", None), text.lstrip("-"))
+            gen = kb.gen(text.lstrip("-")) if kb is not None and hasattr(kb, "gen") else None
             if gen is not None:
-                body = f"**GEN{text.lstrip('-')}**\n\n{kbinfo.describe(gen)}"
+                body = _entry_markdown(gen, f"GEN{text.lstrip('-')}")
         elif letter == "i" and index == 1:
             block = outline.find_instrument(text)
             body = _block_markdown(block) if block else f"instrument {text} is not defined"
@@ -176,22 +178,29 @@ def _pfield_markdown(outline: Outline, block: Block | None, index: int) -> str:
     return head + ("\n\n" + "\n\n".join(readers) if readers else "")
 
 
+def _entry_markdown(entry: Any, title: str) -> str:
+    """A manual entry (GEN, score statement, header variable, directive) as hover text."""
+    parts = [f"**{title}** — {getattr(entry, 'summary', '') or kbinfo.describe(entry)}"]
+    syntax = getattr(entry, "syntax", None)
+    if syntax:
+        parts.append(code_block("\n".join(syntax)))
+    page = getattr(entry, "manual_page", None)
+    if page:
+        parts.append(f"[Manual]({page if '://' in page else 'file://' + page})")
+    return "\n\n".join(parts)
+
+
 def _flag_hover(doc: Document, kb: Any, pos: Pos, line: str) -> types.Hover | None:
+    if kb is None or not hasattr(kb, "flag"):
+        return None
     for m in _FLAG.finditer(line):
         if m.start() <= pos.char <= m.end():
-            flags = getattr(kb, "flags", None)
-            flag = m.group(0).split("=", 1)[0]
-            entry = kbinfo.lookup(flags, flag)
-            if entry is None:
-                # Short flags carry their value glued on (-odac, -b512): try the prefix.
-                for n in range(len(flag) - 1, 1, -1):
-                    entry = kbinfo.lookup(flags, flag[:n])
-                    if entry is not None:
-                        flag = flag[:n]
-                        break
-            if entry is None:
+            flag = kb.flag(m.group(0))  # -odac → -o, --output=x → --output, -b512 → -b
+            if flag is None:
                 return None
-            return types.Hover(contents=markdown(f"**{flag}** — {kbinfo.describe(entry)}"),
+            names = ", ".join(f"`{n}`" for n in getattr(flag, "names", [flag.name]))
+            arg = f" {flag.argument}" if getattr(flag, "argument", None) else ""
+            return types.Hover(contents=markdown(f"{names}{arg}\n\n{flag.description}"),
                                range=lsp_range(doc, Span.on_line(pos.line, m.start(), m.end())))
     return None
 

@@ -53,11 +53,40 @@ def signatures(op: Any) -> list[Any]:
 
 def out_codes(sig: Any) -> list[str]:
     """The output type codes of a signature, one per output (array outputs as "k[]")."""
-    return re.findall(r".(?:\[\])*", getattr(sig, "outputs", "") or "")
+    try:
+        return list(sig.output_tokens())
+    except AttributeError:
+        return re.findall(r".(?:\[\])*", getattr(sig, "outputs", "") or "")
 
 
 def in_codes(sig: Any) -> list[str]:
-    return re.findall(r".(?:\[\])*", getattr(sig, "inputs", "") or "")
+    try:
+        return list(sig.input_tokens())
+    except AttributeError:
+        return re.findall(r".(?:\[\])*", getattr(sig, "inputs", "") or "")
+
+
+def _rates(token: str, output: bool) -> str:
+    try:
+        from csound_assist.knowledge import types as kt
+
+        return kt.rates(token, output=output)
+    except Exception:
+        table = OUT_RATES if output else IN_RATES
+        return table.get(token[:1], "")
+
+
+def split_codes(codes: str) -> list[str]:
+    return re.findall(r".(?:\[\])*", codes or "")
+
+
+def is_variadic(token: str) -> bool:
+    try:
+        from csound_assist.knowledge import types as kt
+
+        return kt.is_variadic(token)
+    except Exception:
+        return token[:1] in "mMNzZ*"
 
 
 def first_output_rates(sig: Any) -> set[str]:
@@ -67,7 +96,14 @@ def first_output_rates(sig: Any) -> set[str]:
     code = codes[0]
     if code.endswith("[]"):
         return {code}  # arrays only match array variables
-    return set(OUT_RATES.get(code, ""))
+    return set(_rates(code, output=True))
+
+
+def input_rates(token: str) -> str:
+    """Rates of the values an input position accepts ("ki" for a k input)."""
+    if token.endswith("[]"):
+        return token
+    return _rates(token, output=False)
 
 
 def can_output(op: Any, rate: str, count: int = 1) -> bool:
@@ -76,7 +112,7 @@ def can_output(op: Any, rate: str, count: int = 1) -> bool:
         codes = out_codes(sig)
         if not codes:
             continue
-        multi = any(c in "mzIXNF*" for c in codes)
+        multi = any(c[:1] in "mzIXNF*" for c in codes)
         if count > len(codes) and not multi:
             continue
         if rate in first_output_rates(sig):
@@ -98,7 +134,11 @@ def render(op: Any, sig: Any) -> str:
 
 
 def param_names(op: Any, sig: Any) -> list[str]:
-    """Parameter names from a rendered signature: `asig moogladder ain, kcf [, istor]` → [ain, kcf, istor]."""
+    """Input names of a signature: `asig moogladder ain, kcf [, istor]` → [ain, kcf, istor]."""
+    try:
+        return [p.name for p in sig.input_params()]
+    except AttributeError:
+        pass
     text = render(op, sig)
     idx = text.find(op.name)
     tail = text[idx + len(op.name):] if idx >= 0 else text

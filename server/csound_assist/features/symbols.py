@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,32 +16,48 @@ SK = types.SymbolKind
 
 
 def document_symbols(doc: Document, kb: Any = None) -> list[types.DocumentSymbol]:
+    """Sections (CsoundSynthesizer › CsInstruments …) holding instruments, UDOs, macros, globals.
+
+    Linear in the number of symbols: broken files can have thousands of sections on one line.
+    """
+    if doc.too_large:
+        return []
     outline = build_outline(doc, kb)
     flat = _flat_symbols(doc, outline)
     if not outline.sections:
-        return [s for _, s in flat]
-    # Innermost section first, so a symbol lands in CsInstruments rather than CsoundSynthesizer.
-    placed: set[int] = set()
-    section_syms: list[tuple[int, int, types.DocumentSymbol]] = []
-    for section in sorted(outline.sections, key=lambda s: s.end_line - s.start_line):
-        children: list[types.DocumentSymbol] = []
-        for start, end, sym in section_syms:
-            if section.start_line <= start and end <= section.end_line and id(sym) not in placed:
-                children.append(sym)
-                placed.add(id(sym))
-        for i, (line, sym) in enumerate(flat):
-            if section.start_line <= line <= section.end_line and i not in placed:
-                children.append(sym)
-                placed.add(i)
-        children.sort(key=lambda c: c.range.start.line)
-        section_syms.append((section.start_line, section.end_line, types.DocumentSymbol(
-            name=section.name, kind=SK.Namespace,
-            range=line_range(doc, section.start_line, section.end_line),
-            selection_range=line_range(doc, section.start_line, section.start_line),
-            children=children)))
-    roots = [sym for _, _, sym in section_syms if id(sym) not in placed]
-    roots += [s for i, (_, s) in enumerate(flat) if i not in placed]
-    return sorted(roots, key=lambda c: c.range.start.line)
+        return [sym for _, sym in flat]
+    inner = [s for s in outline.sections if s.name.lower() != "csoundsynthesizer"]
+    outer = [s for s in outline.sections if s.name.lower() == "csoundsynthesizer"]
+    inner_syms = [_section_symbol(doc, s) for s in inner]
+    top: list[tuple[int, types.DocumentSymbol]] = []
+    starts = [s.start_line for s in inner]
+    for line, sym in flat:
+        i = bisect_right(starts, line) - 1
+        if i >= 0 and line <= inner[i].end_line:
+            inner_syms[i].children.append(sym)  # type: ignore[union-attr]
+        else:
+            top.append((line, sym))
+    top += [(s.start_line, sym) for s, sym in zip(inner, inner_syms, strict=True)]
+    top.sort(key=lambda x: x[0])
+    if not outer:
+        return [sym for _, sym in top]
+    roots: list[types.DocumentSymbol] = []
+    outer_syms = [_section_symbol(doc, s) for s in outer]
+    starts = [s.start_line for s in outer]
+    for line, sym in top:
+        i = bisect_right(starts, line) - 1
+        if i >= 0 and line <= outer[i].end_line and sym.name.lower() != "csoundsynthesizer":
+            outer_syms[i].children.append(sym)  # type: ignore[union-attr]
+        else:
+            roots.append(sym)
+    return sorted(roots + outer_syms, key=lambda c: c.range.start.line)
+
+
+def _section_symbol(doc: Document, section: Any) -> types.DocumentSymbol:
+    return types.DocumentSymbol(
+        name=section.name, kind=SK.Namespace,
+        range=line_range(doc, section.start_line, section.end_line),
+        selection_range=line_range(doc, section.start_line, section.start_line), children=[])
 
 
 def _flat_symbols(doc: Document, outline: Outline) -> list[tuple[int, types.DocumentSymbol]]:

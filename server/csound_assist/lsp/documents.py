@@ -23,13 +23,12 @@ Listener = Callable[[str, Document], None]
 def make_parse_fn() -> Callable[[bytes, Any], Any] | None:
     """An incremental parse function over the Csound grammar, or None when it is not installed."""
     try:
-        from tree_sitter import Parser
-
         from csound_assist import parsing
+
+        parser = parsing.parser()  # our own: parsers are not thread-safe
     except Exception as exc:  # ImportError, or a grammar binding built for another ABI
         logger.warning("tree-sitter grammar unavailable ({}); lexical analysis only", exc)
         return None
-    parser = Parser(parsing.language())
 
     def parse(source: bytes, old_tree: Any) -> Any:
         return parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)

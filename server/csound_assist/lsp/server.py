@@ -45,6 +45,7 @@ FEATURES = [
 ]
 
 STATUS_METHOD = "csound/status"
+STATS_COMMAND = "csoundAssist.serverStats"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -65,10 +66,10 @@ class CsoundLanguageServer(LanguageServer):
         self.kb_ready = threading.Event()
         self.status: dict[str, Any] = {"server": "starting", "csound": None, "index": None,
                                        "model": None}
-        # name -> seconds spent / failures, for the benchmark and for `csound/status` debugging.
+        # Per feature: exceptions caught by `guard`, and handler milliseconds (last 10,000), for the
+        # fuzz run and the benchmark (`csoundAssist.serverStats`).
         self.failures: dict[str, int] = {}
         self.timings: dict[str, list[float]] = {}
-        self.record_timings = False
 
     # -- isolation ----------------------------------------------------------------------------------
     def guard(self, feature: str, default: Any = None) -> Callable[[F], F]:
@@ -110,8 +111,10 @@ class CsoundLanguageServer(LanguageServer):
         logger.exception("feature {} failed; answering with a neutral result", feature)
 
     def _timed(self, feature: str, t0: float) -> None:
-        if self.record_timings:
-            self.timings.setdefault(feature, []).append((time.perf_counter() - t0) * 1000)
+        samples = self.timings.setdefault(feature, [])
+        samples.append((time.perf_counter() - t0) * 1000)
+        if len(samples) > 10_000:
+            del samples[:5_000]
 
     # -- status and messages ------------------------------------------------------------------------
     def update_status(self, **fields: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from loguru import logger
 from lsprotocol import types
 
-from csound_assist.lsp.server import CsoundLanguageServer
+from csound_assist.lsp.server import STATS_COMMAND, CsoundLanguageServer
 
 SECTION = "csoundAssist"
 
@@ -122,6 +122,16 @@ def register(ls: CsoundLanguageServer) -> None:
         task = asyncio.create_task(load_kb(ls))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+    @ls.command(STATS_COMMAND)
+    def server_stats(*_args: Any) -> dict[str, Any]:
+        """Failures caught per feature and handler timings; used by the fuzz run and benchmark."""
+        return {
+            "failures": dict(ls.failures),
+            "timings": {k: list(v) for k, v in ls.timings.items()},
+            "documentUpdates": list(ls.documents.update_ms),
+            "documents": len(ls.documents),
+        }
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @ls.guard("didChangeConfiguration")
