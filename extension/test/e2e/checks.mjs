@@ -103,7 +103,9 @@ export const checks = [
         const c = await page.evaluate((sel) => {
           const spans = [...document.querySelectorAll(`${sel} .view-lines .view-line span > span`)];
           const colourOf = (word) => {
-            const s = spans.find((x) => x.textContent.trim() === word);
+            const s =
+              spans.find((x) => x.textContent.trim() === word) ??
+              spans.find((x) => new RegExp(`(^|\\W)${word}(\\W|$)`).test(x.textContent));
             return s ? getComputedStyle(s).color : null;
           };
           return {
@@ -111,11 +113,14 @@ export const checks = [
             instr: colourOf('instr'),
             endin: colourOf('endin'),
             iFreq: colourOf('iFreq'),
+            vco2: colourOf('vco2'),
           };
         }, EDITOR);
-        return c.distinct >= 4 && c.instr && c.instr !== c.iFreq ? c : null;
+        // Keyword, opcode and variable each get their own colour (the opcode list is generated).
+        const ok = c.distinct >= 4 && c.instr && c.vco2 && c.iFreq && new Set([c.instr, c.vco2, c.iFreq]).size === 3;
+        return ok ? c : null;
       });
-      return `${colours.distinct} colours; instr ${colours.instr}, iFreq ${colours.iFreq}`;
+      return `${colours.distinct} colours; instr ${colours.instr}, vco2 ${colours.vco2}, iFreq ${colours.iFreq}`;
     },
   },
   {
