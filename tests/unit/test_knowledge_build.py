@@ -162,6 +162,9 @@ def test_real_manual_coverage_and_tables(kb: KnowledgeBase) -> None:
     assert {"i", "f", "e", "t", "y", "{", "}"} <= set(kb.score_statements)
     assert {"if", "then", "while", "+", "==", "&&", "="} <= set(kb.keywords)
     assert "instr" in kb.opcodes and "instr" not in kb.keywords
+    # Opcodes named like score statements get their own pages, not the statements'.
+    assert kb.opcodes["a"].manual_page.endswith("opa.html")
+    assert kb.opcodes["i"].manual_page.endswith("opi.html")
     assert set(kb.header_vars) == {"sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4"}
     assert {"#define", "#include", "#includestr", "#ifdef", "#undef"} <= set(kb.directives)
     out = kb.flags["-o"]

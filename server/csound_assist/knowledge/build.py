@@ -25,6 +25,7 @@ from csound_assist.knowledge.syntax import find_word, name_signature
 _GEN_NUMBER = re.compile(r"^GEN0*(\d+)$")
 _WORD = re.compile(r"[A-Za-z_][\w]*")
 _HEADER_CATEGORY = "Orchestra Syntax:Header"
+_NOT_OPCODE_SECTIONS = ("Score", "Utility", "Command", "Cscore")
 # Quick-reference categories whose non-opcode names are keywords (if, then, while, do) or operators.
 _KEYWORD_CATEGORIES = (
     "Orchestra Syntax:Block Statements", "Instrument Control:Program Flow Control",
@@ -67,8 +68,13 @@ class PageIndex:
     """The lookups that decide which page documents a name."""
 
     def __init__(self, pages: list[ManualPage], quickref: QuickRef) -> None:
-        self.pages = pages
+        self.all_pages = pages
         self.by_file = {p.file: p for p in pages}
+        # Score statements (a.html is "a Statement", not the a() converter), GENs and utilities
+        # share names with opcodes; they never document one.
+        pages = [p for p in pages if not p.up.startswith(_NOT_OPCODE_SECTIONS)]
+        self.pages = pages
+        self.opcode_files = {p.file: p for p in pages}
         self.by_stem_folded: dict[str, ManualPage] = {}
         self.by_name: dict[str, ManualPage] = {}
         self.by_command: dict[str, ManualPage] = {}
@@ -81,15 +87,15 @@ class PageIndex:
         self.quickref = quickref
 
     def find(self, name: str) -> ManualPage | None:
-        own = self.by_file.get(f"{name}.html")
+        own = self.opcode_files.get(f"{name}.html")
         if own is not None and (name in own.names or name in own.commands):
             return own
         for table in (self.by_name, self.by_command):
             if name in table:
                 return table[name]
         href = self.quickref.pages.get(name)
-        if href and href in self.by_file:
-            return self.by_file[href]
+        if href and href in self.opcode_files:
+            return self.opcode_files[href]
         return own or self.by_stem_folded.get(name.lower())
 
     def find_by_mention(self, names: set[str]) -> dict[str, ManualPage]:
@@ -204,7 +210,7 @@ def _flags(manual_dir: Path) -> dict[str, Flag]:
 
 
 def _tables(kb: KnowledgeBase, index: PageIndex, manual_dir: Path, quickref: QuickRef) -> None:
-    for page in index.pages:
+    for page in index.all_pages:
         m = _GEN_NUMBER.match(page.title)
         if m:
             kb.gens.setdefault(str(int(m.group(1))), _entry(page.title, page))
