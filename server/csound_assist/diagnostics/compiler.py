@@ -68,12 +68,11 @@ def sanitize_csd(text: str) -> str:
 
     def options(m: re.Match[str]) -> str:
         kept = [f for f in m.group(2).split() if _SAFE_FLAG.match(f)]
-        body = re.sub(r"[^\n]", " ", m.group(2))  # keep the newlines, drop the flags
-        return (
-            m.group(1)
-            + (" ".join(kept) + body[len(" ".join(kept)) :] if kept else body)
-            + m.group(3)
-        )
+        body = re.sub(r"[^\n]", "", m.group(2))  # only the newlines: line numbers hold
+        flags = " ".join(kept)
+        if body.startswith("\n"):
+            return m.group(1) + "\n" + flags + body[1:] + m.group(3)
+        return m.group(1) + flags + body + m.group(3)
 
     had_bin = any("bin" in m.group(2).lower() for m in _SCORE_BIN.finditer(text))
     text = _OPTIONS.sub(options, text)
@@ -230,6 +229,8 @@ class CompilerChecker:
 
     executable: str = "csound"
     timeout: float = DEFAULT_TIMEOUT
+    # Called with each spawned process (tests and the benchmark watch the processes).
+    on_spawn: Callable[[asyncio.subprocess.Process], None] | None = None
     _tasks: dict[str, asyncio.Task[CheckResult]] = field(default_factory=dict, repr=False)
     _recent: list[float] = field(default_factory=list, repr=False)
 
@@ -241,7 +242,9 @@ class CompilerChecker:
         if older is not None and not older.done():
             older.cancel()
         task = asyncio.ensure_future(
-            run_check(text, path, executable=self.executable, timeout=self.timeout)
+            run_check(
+                text, path, executable=self.executable, timeout=self.timeout, on_spawn=self.on_spawn
+            )
         )
         self._tasks[key] = task
         try:

@@ -12,8 +12,9 @@ import functools
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -77,9 +78,12 @@ SINE_DEFAULT = frozenset({"poscil", "poscil3", "oscili", "oscil", "oscil3"})
 class OpcodeTable:
     forms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # name → (outs, ins)
     table_args: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Opcodes the parser accepts that the opcode list omits (deprecated ones, optional plugins):
+    # every name with a page in the manual.
+    documented: frozenset[str] = frozenset()
 
     def __contains__(self, name: object) -> bool:
-        return name in self.forms
+        return name in self.forms or name in self.documented
 
     def output_rates(self, name: str, position: int) -> set[str] | None:
         """Rates a variable may have at output `position`, or None when any (or unknown)."""
@@ -100,19 +104,54 @@ class OpcodeTable:
         return allowed or None
 
     def close_matches(self, name: str, n: int = 5) -> list[str]:
-        """The nearest opcode names, best first (edit distance, then similarity)."""
-        pool = difflib.get_close_matches(name, self.forms.keys(), n=12, cutoff=0.6)
+        """The nearest opcode names, best first (typo distance, then similarity)."""
+        return [c for c, _d in self.ranked_matches(name, n)]
+
+    def ranked_matches(
+        self, name: str, n: int = 5, fits: Callable[[str], bool] | None = None
+    ) -> list[tuple[str, float]]:
+        """(name, distance) pairs, nearest first; names for which `fits` is false sort later."""
+        pool = difflib.get_close_matches(name, self.forms.keys(), n=16, cutoff=0.6)
         lower = [k for k in self.forms if k.lower() == name.lower() and k != name]
         pool = list(dict.fromkeys([*lower, *pool]))
         scored = sorted(
-            pool,
-            key=lambda c: (
-                levenshtein(name.lower(), c.lower()),
-                _length_gap(name, c),
-                -difflib.SequenceMatcher(None, name, c).ratio(),
+            ((c, typo_distance(name.lower(), c.lower())) for c in pool),
+            key=lambda cd: (
+                cd[1],
+                fits is not None and not fits(cd[0]),
+                _length_gap(name, cd[0]),
+                -difflib.SequenceMatcher(None, name, cd[0]).ratio(),
             ),
         )
         return scored[:n]
+
+    def fits(self, name: str, n_out: int, n_in: int, out_rates: list[str | None]) -> bool:
+        """Whether some form of `name` takes `n_in` arguments and yields `n_out` outputs whose
+        rates (from the variable names; None = unknown) it allows."""
+        for outs, ins in self.forms.get(name, []):
+            o, i = _split(outs), _split(ins)
+            if not _count_ok(o, n_out) or not _count_ok(i, n_in):
+                continue
+            ok = True
+            for pos, rate in enumerate(out_rates):
+                if rate is None or not o:
+                    continue
+                code = o[min(pos, len(o) - 1)]
+                if not code.endswith("[]") and rate not in _OUT_RATES.get(code, "akiSfw"):
+                    ok = False
+            if ok:
+                return True
+        return False
+
+
+_OPTIONAL = set("opqvjhOPVJ?")
+_VARIADIC = set("mMNnyzZW*.")
+
+
+def _count_ok(codes: list[str], n: int) -> bool:
+    required = sum(1 for c in codes if c[0] not in _OPTIONAL and c[0] not in _VARIADIC)
+    variadic = any(c[0] in _VARIADIC for c in codes)
+    return required <= n and (variadic or n <= len(codes))
 
 
 def _length_gap(a: str, b: str) -> int:
@@ -123,6 +162,25 @@ def _split(codes: str) -> list[str]:
     if codes in ("", "(null)"):
         return []
     return re.findall(r".(?:\[\])?", codes)
+
+
+def typo_distance(a: str, b: str) -> float:
+    """Edit distance weighted by how people mistype: a swap or a doubled letter costs 0.8."""
+    d = [[0.0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = float(i)
+    for j in range(len(b) + 1):
+        d[0][j] = float(j)
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            dele = 0.8 if i > 1 and a[i - 1] == a[i - 2] else 1.0  # a doubled letter in `a`
+            ins = 0.8 if j > 1 and b[j - 1] == b[j - 2] else 1.0  # a letter `a` failed to double
+            d[i][j] = min(
+                d[i - 1][j] + dele, d[i][j - 1] + ins, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 0.8)
+    return d[-1][-1]
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -153,21 +211,17 @@ def from_knowledge_base(kb: Any) -> OpcodeTable:
 
 
 def _table_positions(syntax: Iterable[str], name: str) -> tuple[int, ...]:
-    """Positions of arguments named like a table number (ifn, kfn, ifnl…) in the manual's syntax."""
+    """Positions named like a table number (ifn, kfn…) in every form of the manual's syntax."""
+    common: set[int] | None = None
     for line in syntax:
         m = re.search(rf"\b{re.escape(name)}\b(.*)$", line)
         if not m:
             continue
-        args = [
-            a.strip(" []") for a in re.split(r",", m.group(1).replace("[", ",").replace("]", ""))
-        ]
+        args = [a.strip(" []") for a in m.group(1).replace("[", ",").replace("]", "").split(",")]
         args = [a for a in args if a]
-        found = tuple(
-            i for i, a in enumerate(args) if re.fullmatch(r"[ik]?(fn|ft|tab|table)\w*", a)
-        )
-        if found:
-            return found
-    return ()
+        found = {i for i, a in enumerate(args) if re.fullmatch(r"[ik]fn\w*", a)}
+        common = found if common is None else common & found
+    return tuple(sorted(common or ()))
 
 
 def from_csound(executable: str = "csound") -> OpcodeTable:
@@ -193,15 +247,28 @@ def from_csound(executable: str = "csound") -> OpcodeTable:
     return table
 
 
+def manual_names(manual_dir: str | Path) -> frozenset[str]:
+    folder = Path(manual_dir)
+    if not folder.is_dir():
+        return frozenset()
+    return frozenset(p.stem for p in folder.glob("*.html") if re.fullmatch(r"[A-Za-z_]\w*", p.stem))
+
+
 @functools.cache
-def default_table(executable: str = "csound") -> OpcodeTable:
+def default_table(
+    executable: str = "csound", manual_dir: str = "/usr/share/doc/csound-doc/html"
+) -> OpcodeTable:
     """The knowledge base's table if it loads, else Csound's own list (cached per process)."""
+    table: OpcodeTable | None = None
     try:
-        from csound_assist.knowledge import load_knowledge_base  # type: ignore[attr-defined]
+        from csound_assist.knowledge import load_knowledge_base
 
         kb = load_knowledge_base()
         if kb.opcodes:
-            return from_knowledge_base(kb)
+            table = from_knowledge_base(kb)
     except Exception as exc:  # noqa: BLE001 — an optional source; fall back below
         logger.debug("knowledge base unavailable for diagnostics: {}", exc)
-    return from_csound(executable)
+    if table is None:
+        table = from_csound(executable)
+    table.documented = manual_names(manual_dir)
+    return table

@@ -15,39 +15,11 @@ from pathlib import PurePath
 IDENT = re.compile(r"[A-Za-z_]\w*")
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _TAG = re.compile(r"<(/?)(Cs[A-Za-z]+)\b[^>]*>")
+_VARIABLE = re.compile(r"g?[akiSfw][A-Za-z0-9_]\w*")
 _LABEL = re.compile(r"\s*([A-Za-z_]\w*):(?=\s|$)")
-KEYWORDS = frozenset(
-    [
-        "instr",
-        "endin",
-        "opcode",
-        "endop",
-        "if",
-        "then",
-        "ithen",
-        "kthen",
-        "elseif",
-        "else",
-        "endif",
-        "while",
-        "until",
-        "do",
-        "od",
-        "goto",
-        "igoto",
-        "kgoto",
-        "tigoto",
-        "cigoto",
-        "cggoto",
-        "ckgoto",
-        "cngoto",
-        "return",
-        "rireturn",
-        "reinit",
-        "rigoto",
-        "timout",
-    ]
-)
+_KEYWORDS = """instr endin opcode endop if then ithen kthen elseif else endif while until do od
+enduntil goto igoto kgoto tigoto cigoto cggoto ckgoto cngoto return rireturn reinit rigoto timout"""
+KEYWORDS = frozenset(_KEYWORDS.split())
 CONTROL_FLOW = frozenset(["if", "elseif", "while", "until"])
 HEADER_NAMES = ("sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4")
 KINDS = {".csd": "csd", ".orc": "orc", ".udo": "udo", ".inc": "udo", ".sco": "sco"}
@@ -114,7 +86,9 @@ class Statement:
     @property
     def is_call(self) -> bool:
         return (
-            self.opcode is not None and self.opcode.text not in KEYWORDS and self.opcode.text != "="
+            self.opcode is not None
+            and self.opcode.text not in KEYWORDS
+            and not self.opcode.text.endswith("=")
         )
 
 
@@ -258,6 +232,9 @@ def parse_statement(
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     p = _skip_ws(code, _skip_brackets(code, first.end()))
     nxt = code[p : p + 1]
+    if nxt in "+-*/" and nxt and code[p + 1 : p + 2] == "=":  # compound assignment: `kx += 1`
+        op = Token(code[p : p + 2], line, p, p + 2)
+        return Statement(line, [tok], op, split_args(code, p + 2, line), label)
     if nxt == "," or (nxt == "=" and not code.startswith("==", p)):
         return _with_outputs(code, line, tok, p, label)
     m2 = IDENT.match(code, p) if p > first.end() else None
@@ -265,12 +242,22 @@ def parse_statement(
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     w2 = m2.group(0)
     after2 = code[_skip_ws(code, m2.end()) : _skip_ws(code, m2.end()) + 1]
-    if is_opcode(w2) and not is_opcode(word) and w2 not in KEYWORDS:
+    if code[m2.end() : m2.end() + 1] == "(":  # `op fn(x)`: the second word is a function call
+        opcode_first = True
+    elif is_opcode(w2) and not is_opcode(word) and w2 not in KEYWORDS:
         opcode_first = False
     elif is_opcode(word) and not is_opcode(w2):
         opcode_first = True
     else:
-        opcode_first = after2 in tuple(",+-*/^%<>!?") or w2 in KEYWORDS
+        opcode_first = (
+            after2 in tuple(",+-*/^%<>!?")
+            or w2 in KEYWORDS
+            or (
+                after2 == ""
+                and _VARIABLE.fullmatch(w2) is not None
+                and not _VARIABLE.fullmatch(word)
+            )
+        )
     if opcode_first:
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     return _with_outputs(code, line, tok, p, label)

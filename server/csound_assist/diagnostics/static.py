@@ -54,6 +54,8 @@ _OUT_OPCODES = {
 _OUT_FIXED = {"outs": 2, "outq": 4, "outh": 6, "outo": 8, "outx": 16, "out32": 32}
 # The variable prefix → rate. `g` globals have the rate in the second letter.
 _RATES = "akiSfw"
+# Opcodes that write into their arguments.
+_WRITES_ARGS = frozenset({"midinoteoncps", "midinoteonkey", "midinoteonoct", "midinoteonpch"})
 
 Check = Callable[["Context"], Iterator[lsp.Diagnostic]]
 
@@ -222,7 +224,8 @@ def check_control_flow(ctx: Context) -> Iterator[lsp.Diagnostic]:
                 stack.append(("endif", st.opcode))
             elif word in ("while", "until"):
                 stack.append(("od", st.opcode))
-            elif word in ("endif", "od"):
+            elif word in ("endif", "od", "enduntil"):
+                word = "od" if word == "enduntil" else word
                 if stack and stack[-1][0] == word:
                     stack.pop()
                 else:
@@ -366,19 +369,32 @@ def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
         if not st.is_call or st.opcode is None:
             continue
         tok = st.opcode
-        if ctx.is_opcode(tok.text) or tok.text.startswith("$"):
+        if ctx.is_opcode(tok.text) or "$" in ctx.src.code[line]:
             continue
         if not st.outputs and not st.args and _is_variable_like(tok.text):
             continue  # a lone word: more likely a half-typed line than an opcode
-        matches = ctx.table.close_matches(tok.text, 5)
-        udo = [u for u in ctx.udo_names if levenshtein(u.lower(), tok.text.lower()) <= 2]
-        matches = list(dict.fromkeys([*udo, *matches]))[:5]
-        dists = [levenshtein(tok.text.lower(), m.lower()) for m in matches]
-        unique = (
-            bool(matches)
-            and dists[0] <= max(2, len(tok.text) // 3)
-            and (len(dists) == 1 or dists[0] < dists[1])
+        rates = [var_rate(o.text) for o in st.outputs]
+        ranked = ctx.table.ranked_matches(
+            tok.text,
+            5,
+            lambda c, st=st, rates=rates: ctx.table.fits(c, len(st.outputs), len(st.args), rates),
         )
+        udo = [(u, float(levenshtein(u.lower(), tok.text.lower()))) for u in ctx.udo_names]
+        ranked = sorted([*[u for u in udo if u[1] <= 2], *ranked], key=lambda cd: cd[1])[:5]
+        matches = [c for c, _d in ranked]
+        fit = [
+            c in ctx.udo_names or ctx.table.fits(c, len(st.outputs), len(st.args), rates)
+            for c in matches
+        ]
+        # Preferred only when one candidate is strictly nearest, or the only one as near that fits.
+        unique = False
+        if ranked and ranked[0][1] <= max(2, len(tok.text) // 3):
+            best = [i for i, (_c, d) in enumerate(ranked) if d == ranked[0][1]]
+            fitting = [i for i in best if fit[i]]
+            if len(best) == 1 or len(fitting) == 1:
+                first = best[0] if len(best) == 1 else fitting[0]
+                matches.insert(0, matches.pop(first))
+                unique = True
         fixes = [
             Fix(
                 f"Replace with '{m}'",
@@ -485,8 +501,8 @@ def check_tables(ctx: Context) -> Iterator[lsp.Diagnostic]:
     defined = _defined_tables(ctx)
     has_score = any("<CsScore" in ln for ln in ctx.src.lines)
     for line, st in sorted(ctx.src.statements.items()):
-        if not st.is_call or st.opcode is None:
-            continue
+        if not st.is_call or st.opcode is None or st.opcode.text.startswith("ftgen"):
+            continue  # ftgen defines a table rather than using one
         for pos in ctx.table.table_args.get(st.opcode.text, ()):
             if pos >= len(st.args):
                 continue
@@ -729,7 +745,11 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
             st = src.statements.get(line)
             if st is None:
                 continue
-            for a in st.args:
+            if st.opcode is not None and st.opcode.text in _WRITES_ARGS:
+                for a in st.args:
+                    assigned.setdefault(a.text, Token(a.text, line, a.start, a.end))
+            macro = "$" in src.code[line]  # a macro can define or read anything
+            for a in [] if macro else st.args:
                 for m in re.finditer(r"(?<![\w$#.@])([A-Za-z_]\w*)(?!\w)(\s*\()?", a.text):
                     name = m.group(1)
                     if m.group(2) or not _is_local(name) or name in params or ctx.is_opcode(name):
