@@ -111,3 +111,33 @@ async def test_utf16_positions_after_emoji_and_cjk(client: LanguageClient) -> No
         position=types.Position(line=row, character=start + 9)))
     assert result is not None and "Moog ladder" in result.contents.value
     assert (result.range.start.character, result.range.end.character) == (start, start + 10)
+
+
+async def test_diagnostics_and_fix_all(client: LanguageClient) -> None:
+    await wait_ready(client)
+    text = (DATA.parent.parent / "examples" / "mistakes.csd").read_text()
+    uri = open_doc(client, text, "mistakes.csd")
+    await wait_diagnostics(client, uri)
+    diags = client.diagnostics[uri]
+    codes = {d.code for d in diags}
+    assert "unknown-opcode" in codes or "syntax-error" in codes, codes
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=0, character=0),
+                          end=types.Position(line=len(text.splitlines()), character=0)),
+        context=types.CodeActionContext(diagnostics=list(diags))))
+    kinds = {str(getattr(a.kind, "value", a.kind)) for a in actions}
+    assert "quickfix" in kinds
+    assert any(k.startswith("source.fixAll") for k in kinds)
+    misspelt = next(a for a in actions if "moogladder" in a.title)
+    edit = misspelt.edit.changes[uri][0]
+    assert edit.new_text == "moogladder"
+
+
+async def wait_diagnostics(client: LanguageClient, uri: str, timeout: float = 30) -> None:
+    """Diagnostics are published after a debounce and a compiler run: wait for them."""
+    async def published() -> None:
+        while uri not in client.diagnostics:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    await asyncio.wait_for(published(), timeout)
