@@ -74,6 +74,7 @@ def from_json(data: dict) -> KnowledgeBase:
         score_statements={k: ManualEntry(**v) for k, v in data["score_statements"].items()},
         header_vars={k: ManualEntry(**v) for k, v in data["header_vars"].items()},
         directives={k: ManualEntry(**v) for k, v in data["directives"].items()},
+        keywords={k: ManualEntry(**v) for k, v in data["keywords"].items()},
         flags=flags, csound_version=data["csound_version"], manual_dir=data["manual_dir"],
         notes=data["notes"],
     )
@@ -174,6 +175,7 @@ def main() -> int:
     print(f"| score statements | {len(kb.score_statements)} |")
     print(f"| header variables | {len(kb.header_vars)} |")
     print(f"| preprocessor directives | {len(kb.directives)} |")
+    print(f"| keywords and operators | {len(kb.keywords)} |")
     print(f"| command-line flags (distinct / spellings) | "
           f"{len({id(f) for f in kb.flags.values()})} / {len(kb.flags)} |")
     print()
