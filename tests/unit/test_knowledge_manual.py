@@ -131,3 +131,21 @@ def test_html_fragments_to_markdown_and_text() -> None:
         "Use *kcf* & `ifn`.\n\n- one\n- two\n\n```\na1 oscil 1, 440\n   out a1\n```\n\nEnd\nline"
     )
     assert htmltext.text("<p>a\n  <b>b</b>&lt;c&gt;</p>") == "a b<c>"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kcf/acf -- filter cutoff", (["kcf", "acf"], "filter cutoff")),
+        ("iphs (optional, default=0) -- initial phase", (["iphs"], "initial phase")),
+        ("str1, str2, str3, etc. -- relative strengths", (["str1", "str2", "str3"],
+                                                          "relative strengths")),
+        ("“Sfilename” -- a file name", (["Sfilename"], "a file name")),
+        ("The oscil opcode -- generates a signal", None),
+        ("0 (P5G_BUTTONS): returns a bit pattern", None),
+        ("plain prose without a separator", None),
+    ],
+)
+def test_parameter_paragraphs(text: str, expected: tuple[list[str], str] | None) -> None:
+    # `known`: the argument names of the page's syntax lines (GEN10 names str1, str2, …).
+    assert manual._param_paragraph(text, known={"str1", "str2"}) == expected

@@ -130,7 +130,8 @@ def _param_paragraph(text: str, known: set[str]) -> tuple[list[str], str] | None
     if m is None or m.start() == 0:
         return None
     head = re.sub(r"\([^)]*\)", " ", text[: m.start()])
-    head = head.replace("“", "").replace("”", "").replace('"', "").strip()
+    head = head.replace("“", "").replace("”", "").replace('"', "")
+    head = re.sub(r"\betc\.?|\.\.\.|…", " ", head).strip(" ,")  # "str1, str2, etc. --"
     pieces = [p for p in _PARAM_SPLIT.split(head) if p]
     if not pieces or len(pieces) > 8 or not all(_NAME.match(p) or p == "..." for p in pieces):
         return None
