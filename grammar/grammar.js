@@ -30,6 +30,34 @@ const IDENT = /[A-Za-z_][A-Za-z0-9_]*/;
 
 const commaSep1 = rule => seq(rule, repeat(seq(',', rule)));
 
+// Keywords that close (or continue) a block.
+const BLOCK_WORDS = ['endin', 'endop', 'endif', 'fi', 'else', 'elseif', 'od', 'enduntil',
+  'endwhile', 'then', 'ithen', 'kthen', 'do'];
+
+// Where each kind of block is open, the words that close it (they are not stray there).
+const CLOSING = {
+  any: [],
+  instr: ['endin'],
+  udo: ['endop'],
+  if: ['endif', 'fi', 'else', 'elseif'],
+  else: ['endif', 'fi'],
+  loop: ['od', 'enduntil', 'endwhile'],
+};
+
+// `_stray_<kind>`: a block keyword where no block of its kind is open (`endif` without `if`,
+// `endin` without `instr`); `_<kind>_block`: the statements of such a block. Both are aliased
+// to one node type each (`stray_keyword`, `block`).
+const blockRules = Object.fromEntries(Object.entries(CLOSING).flatMap(([kind, closing]) => [
+  [`_stray_${kind}`, $ => seq(
+    field('keyword', choice(...BLOCK_WORDS.filter(w => !closing.includes(w)))),
+    $._eol,
+  )],
+  [`_${kind}_block`, $ => repeat1(choice(
+    $._statement,
+    alias($[`_stray_${kind}`], $.stray_keyword),
+  ))],
+]));
+
 module.exports = grammar({
   name: 'csound',
 
@@ -47,6 +75,7 @@ module.exports = grammar({
     $._score_repeat_letter, // r (count, optional name)
     $.pfield_reference,   // pp5 / np5 in a score
     $._implicit_end,      // zero width: `endin`/`endop` is missing before `instr`/`opcode`/EOF
+    $._implicit_end_nested, // zero width: `endif`/`od` is missing before `endin`/`endop`/…
     $._zero_arg_opcode,   // `kTime timeinsts`: a known opcode alone after the outputs
     $._break_probe,       // never emitted; keeps the scanner running everywhere (see scanner.c)
     $._error_sentinel,
@@ -153,13 +182,14 @@ module.exports = grammar({
       $.instrument_definition,
       $.udo_definition,
       $._statement,
+      alias($._stray_any, $.stray_keyword),
     ),
 
     instrument_definition: $ => seq(
       'instr',
       commaSep1(field('name', $._instrument_name)),
       $._newline,
-      field('body', optional($.block)),
+      field('body', optional(alias($._instr_block, $.block))),
       choice(seq('endin', $._eol), alias($._implicit_end, $.missing_end)),
     ),
 
@@ -192,7 +222,7 @@ module.exports = grammar({
         ),
       ),
       $._newline,
-      field('body', optional($.block)),
+      field('body', optional(alias($._udo_block, $.block))),
       choice(seq('endop', $._eol), alias($._implicit_end, $.missing_end)),
     ),
 
@@ -216,7 +246,7 @@ module.exports = grammar({
 
     type: $ => seq($.identifier, repeat(seq('[', ']'))),
 
-    block: $ => repeat1($._statement),
+    ...blockRules,
 
     _eol: $ => $._newline,
 
@@ -297,37 +327,51 @@ module.exports = grammar({
 
     if_statement: $ => seq(
       'if',
-      field('condition', $._expression),
+      field('condition', $._condition),
       choice('then', 'ithen', 'kthen'),
       $._newline,
-      field('consequence', optional($.block)),
+      field('consequence', optional(alias($._if_block, $.block))),
       repeat(field('alternative', $.elseif_clause)),
       optional(field('alternative', $.else_clause)),
-      choice('endif', 'fi'),
-      $._eol,
+      choice(seq(choice('endif', 'fi'), $._eol), alias($._implicit_end_nested, $.missing_end)),
     ),
 
     elseif_clause: $ => seq(
       'elseif',
-      field('condition', $._expression),
+      field('condition', $._condition),
       choice('then', 'ithen', 'kthen'),
       $._newline,
-      field('body', optional($.block)),
+      field('body', optional(alias($._if_block, $.block))),
     ),
 
     else_clause: $ => seq(
       'else',
       $._newline,
-      field('body', optional($.block)),
+      field('body', optional(alias($._else_block, $.block))),
     ),
 
     if_goto_statement: $ => seq(
       'if',
-      field('condition', $._expression),
+      field('condition', $._condition),
       field('kind', $._goto_keyword),
       field('label', $.identifier),
       $._eol,
     ),
+
+    // In a condition `=` compares too: if imode = 1 goto skip ; if (k = 0) then
+    _condition: $ => choice(
+      $._expression,
+      alias($.condition_equality, $.binary_expression),
+      alias($.parenthesized_condition, $.parenthesized_expression),
+    ),
+
+    condition_equality: $ => prec.left(PREC.compare, seq(
+      field('left', $._expression),
+      field('operator', '='),
+      field('right', $._expression),
+    )),
+
+    parenthesized_condition: $ => seq('(', alias($.condition_equality, $.binary_expression), ')'),
 
     _goto_keyword: _ => choice('goto', 'igoto', 'kgoto', 'tigoto'),
 
@@ -339,12 +383,14 @@ module.exports = grammar({
 
     loop_statement: $ => seq(
       field('kind', choice('while', 'until')),
-      field('condition', $._expression),
+      field('condition', $._condition),
       'do',
       $._newline,
-      field('body', optional($.block)),
-      choice('od', 'enduntil', 'endwhile'),
-      $._eol,
+      field('body', optional(alias($._loop_block, $.block))),
+      choice(
+        seq(choice('od', 'enduntil', 'endwhile'), $._eol),
+        alias($._implicit_end_nested, $.missing_end),
+      ),
     ),
 
     macro_statement: $ => seq($.macro_use, $._eol),
@@ -374,7 +420,7 @@ module.exports = grammar({
         [PREC.bitxor, '#'],
         [PREC.bitand, '&'],
         // `=` compares too in conditions: if imode = 1 goto skip
-        [PREC.compare, choice('==', '!=', '<', '>', '<=', '>=', '=')],
+        [PREC.compare, choice('==', '!=', '<', '>', '<=', '>=')],
         [PREC.shift, choice('<<', '>>')],
         [PREC.add, choice('+', '-')],
         [PREC.mul, choice('*', '/', '%')],

@@ -13,6 +13,8 @@
 //  IMPLICIT_END     zero width, where `endin`/`endop` is due but the next word
 //                   is `instr`/`opcode` (or the file ends): the block closes
 //                   and the tree shows a `missing_end` node.
+//  IMPLICIT_END_NESTED  the same for `endif`/`od`, before `endin`, `endop`,
+//                   `instr`, `opcode`, `</` or the end of the file.
 //  ZERO_ARG_OPCODE  `kTime timeinsts`: after outputs, a known opcode name with
 //                   nothing else on its line (otherwise `out asig` would win).
 //  BREAK_PROBE      an extra, never emitted: it makes tree-sitter call the
@@ -45,6 +47,7 @@ enum TokenType {
   SCORE_REPEAT_LETTER,
   PFIELD_REFERENCE,
   IMPLICIT_END,
+  IMPLICIT_END_NESTED,
   ZERO_ARG_OPCODE,
   BREAK_PROBE,
   ERROR_SENTINEL,
@@ -331,19 +334,20 @@ bool tree_sitter_csound_external_scanner_scan(void *payload, TSLexer *lexer,
     return scan_type_colon(lexer, valid);
   }
 
-  if (valid[IMPLICIT_END]) {
-    // At a statement start inside instr/opcode: is the block left open?
+  if (valid[IMPLICIT_END] || valid[IMPLICIT_END_NESTED]) {
+    // At a statement start inside a block: is the block left open?
+    enum TokenType end = valid[IMPLICIT_END_NESTED] ? IMPLICIT_END_NESTED : IMPLICIT_END;
     while (is_blank(lexer->lookahead) || lexer->lookahead == '\n') skip(lexer);
     lexer->mark_end(lexer);
     if (lexer->eof(lexer)) {
-      lexer->result_symbol = IMPLICIT_END;
+      lexer->result_symbol = end;
       return true;
     }
     if (lexer->lookahead == '<') {
       // </CsInstruments> closes the block too.
       advance(lexer);
       if (lexer->lookahead == '/') {
-        lexer->result_symbol = IMPLICIT_END;
+        lexer->result_symbol = end;
         return true;
       }
       return false;
@@ -351,9 +355,11 @@ bool tree_sitter_csound_external_scanner_scan(void *payload, TSLexer *lexer,
     if (is_ident_start(lexer->lookahead)) {
       char word[16];
       read_word(lexer, word, sizeof word);
-      if ((strcmp(word, "instr") == 0 || strcmp(word, "opcode") == 0) &&
-          !is_ident_char(lexer->lookahead)) {
-        lexer->result_symbol = IMPLICIT_END;
+      bool closes = strcmp(word, "instr") == 0 || strcmp(word, "opcode") == 0 ||
+                    (end == IMPLICIT_END_NESTED &&
+                     (strcmp(word, "endin") == 0 || strcmp(word, "endop") == 0));
+      if (closes && !is_ident_char(lexer->lookahead)) {
+        lexer->result_symbol = end;
         return true;
       }
       if (valid[LABEL] && lexer->lookahead == ':') {

@@ -116,10 +116,34 @@ def _orchestra_items(root: Node) -> Iterator[Node]:
             yield child
 
 
+_BLOCK_OPENERS = {"if_statement": "endif", "loop_statement": "od"}
+
+
+def _block_problems(root: Node) -> Iterator[Problem]:
+    """Open if/while blocks and stray block keywords inside instruments, UDOs and the header."""
+    stack = list(_orchestra_items(root))
+    while stack:
+        node = stack.pop()
+        if node.type == "stray_keyword":
+            word = node_text(node.child_by_field_name("keyword"))
+            yield Problem("error", node.start_point, node.end_point, node.start_byte,
+                          node.end_byte, f"'{word}' without an open block it could close")
+        elif node.type in _BLOCK_OPENERS:
+            last = node.child(node.child_count - 1)
+            if last is not None and last.type == "missing_end":
+                yield Problem("missing", last.start_point, last.end_point, last.start_byte,
+                              last.end_byte, f"missing {_BLOCK_OPENERS[node.type]} for the block "
+                              f"opened at line {node.start_point.row + 1}")
+        if node.type in ("instrument_definition", "udo_definition", "block", "if_statement",
+                         "loop_statement", "elseif_clause", "else_clause"):
+            stack.extend(node.named_children)
+
+
 def problems(tree: Tree) -> list[Problem]:
     """ERROR and MISSING nodes, outermost first, in document order (nested ERRORs are skipped).
 
-    A block left open (`(missing_end)` where `endin`/`endop` is due) counts as MISSING.
+    A block left open (`(missing_end)` where `endin`/`endop`/`endif`/`od` is due) counts as
+    MISSING; a block keyword that closes nothing (`stray_keyword`) as an error.
     """
     found: list[Problem] = []
     root = tree.root_node
@@ -133,7 +157,9 @@ def problems(tree: Tree) -> list[Problem]:
                     "missing", last.start_point, last.end_point, last.start_byte, last.end_byte,
                     f"missing {keyword} for the block opened at line {head.row + 1}",
                 ))
+    found.extend(_block_problems(root))
     if not root.has_error:
+        found.sort(key=lambda p: p.start_byte)
         return found
     stack = [root]
     while stack:

@@ -172,3 +172,25 @@ def test_any_input_parses_and_every_helper_answers(pieces: list[str]) -> None:
     parsing.variables(tree)
     parsing.score_statements(tree)
     parsing.named_node_at(tree, (0, 0))
+
+
+def test_missing_endif_and_od_close_at_the_enclosing_block_end() -> None:
+    source = "instr 1\n if k1 > 0 then\n  a1 = 1\nendin\ninstr 2\n while 1 do\ninstr 3\nendin\n"
+    tree = parsing.parse(source)
+    assert [i.names for i in parsing.instruments(tree)] == [["1"], ["2"], ["3"]]
+    messages = {(p.kind, p.start.row, p.message.split(" for ")[0]) for p in parsing.problems(tree)}
+    assert messages == {("missing", 3, "missing endif"), ("missing", 6, "missing od"),
+                        ("missing", 6, "missing endin")}
+
+
+def test_stray_block_keywords_are_errors_not_opcodes() -> None:
+    tree = parsing.parse("instr 1\n a1 = 1\n endif\nendin\nendin\n")
+    assert [c.name for c in parsing.opcode_calls(tree)] == []
+    assert [(p.kind, p.start.row) for p in parsing.problems(tree)] == [("error", 2), ("error", 4)]
+    assert "'endif' without an open block" in parsing.problems(tree)[0].message
+
+
+def test_equals_compares_only_in_conditions() -> None:
+    assert parsing.problems(parsing.parse("instr 1\n if k1 = 0 kgoto skip\nskip:\nendin\n")) == []
+    broken = parsing.parse("instr 1\n a1 = 1 +\n a2 = 2\nendin\n")
+    assert [p.start.row for p in parsing.problems(broken)] == [2]
