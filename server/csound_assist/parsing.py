@@ -341,11 +341,23 @@ _NOT_VARIABLE_PARENTS = {"call_expression", "goto_statement", "if_goto_statement
 def variables(tree: Tree | Node) -> list[Variable]:
     """Variable occurrences in the orchestra: outputs are written, identifiers in expressions read.
 
-    Opcode names, labels, instrument/UDO names, types and macro names are not variables.
+    Opcode names, labels (also as opcode arguments), instrument/UDO names, types and macro names
+    are not variables.
     UDO parameters (new style) count as written.
     """
     root = tree.root_node if isinstance(tree, Tree) else tree
     found: list[Variable] = []
+    labels_by_scope: dict[int, set[str]] = {}
+
+    def is_label(node: Node) -> bool:
+        # `reinit start`, `timout 0, 1, contin`: a label passed to an opcode is not a variable.
+        scope = enclosing(node, "instrument_definition", "udo_definition") or root
+        if scope.id not in labels_by_scope:
+            labels_by_scope[scope.id] = {
+                node_text(n).rstrip(":") for n in descendants(scope) if n.type == "label"
+            }
+        return node_text(node) in labels_by_scope[scope.id]
+
     for node in descendants(root):
         if node.type == "output":
             name = node.child_by_field_name("name")
@@ -359,7 +371,7 @@ def variables(tree: Tree | Node) -> list[Variable]:
             parent = node.parent
             if parent is None or parent.type in _NOT_VARIABLE_PARENTS or parent.type == "output":
                 continue
-            if parent.type == "call_expression" or enclosing(node, "score", "score_element"):
+            if enclosing(node, "score", "score_element") or is_label(node):
                 continue
             found.append(Variable(node_text(node), node, written=False))
     return found

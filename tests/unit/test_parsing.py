@@ -194,3 +194,9 @@ def test_equals_compares_only_in_conditions() -> None:
     assert parsing.problems(parsing.parse("instr 1\n if k1 = 0 kgoto skip\nskip:\nendin\n")) == []
     broken = parsing.parse("instr 1\n a1 = 1 +\n a2 = 2\nendin\n")
     assert [p.start.row for p in parsing.problems(broken)] == [2]
+
+
+def test_labels_passed_to_opcodes_are_not_variables() -> None:
+    source = "instr 1\nstart:\n  reinit start\n  timout 0, 1, done\ndone:\n  k1 = kx\nendin\n"
+    tree = parsing.parse(source)
+    assert [(v.name, v.written) for v in parsing.variables(tree)] == [("k1", True), ("kx", False)]
