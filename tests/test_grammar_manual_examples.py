@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from csound_assist import parsing
 
 MANUAL_EXAMPLES = Path(
