@@ -302,14 +302,29 @@ def _arguments(node: Node | None) -> list[Node]:
     return [] if node is None else node.children_by_field_name("argument")
 
 
+def _udo_without_inputs(node: Node, name_node: Node, udo_names: set[str]) -> OpcodeCall | None:
+    """`kval MyUdo` reads as opcode `kval` with input `MyUdo` to the grammar, which knows only
+    built-in opcode names; when `MyUdo` is a UDO of this file, it is the opcode."""
+    if node.child_by_field_name("outputs") is not None or node_text(name_node) in udo_names:
+        return None
+    args = _arguments(node.child_by_field_name("inputs"))
+    if len(args) != 1 or args[0].type != "identifier" or node_text(args[0]) not in udo_names:
+        return None
+    return OpcodeCall(node_text(args[0]), node, args[0], outputs=[name_node])
+
+
 def opcode_calls(tree: Tree | Node) -> list[OpcodeCall]:
     """Opcode statements and function calls in document order."""
     root = tree.root_node if isinstance(tree, Tree) else tree
     found: list[OpcodeCall] = []
+    udo_names = {u.name for u in udos(root)}
     for node in descendants(root):
         if node.type == "opcode_statement":
             name_node = node.child_by_field_name("opcode")
             if name_node is None:
+                continue
+            if (reread := _udo_without_inputs(node, name_node, udo_names)) is not None:
+                found.append(reread)
                 continue
             outputs = node.child_by_field_name("outputs")
             found.append(OpcodeCall(
@@ -358,7 +373,12 @@ def variables(tree: Tree | Node) -> list[Variable]:
             }
         return node_text(node) in labels_by_scope[scope.id]
 
+    udo_names = {u.name for u in udos(root)}
     for node in descendants(root):
+        if node.type == "opcode_statement":
+            name_node = node.child_by_field_name("opcode")
+            if name_node is not None and _udo_without_inputs(node, name_node, udo_names):
+                found.append(Variable(node_text(name_node), name_node, written=True))
         if node.type == "output":
             name = node.child_by_field_name("name")
             if name is not None and name.type == "identifier":
@@ -373,6 +393,10 @@ def variables(tree: Tree | Node) -> list[Variable]:
                 continue
             if enclosing(node, "score", "score_element") or is_label(node):
                 continue
+            if node_text(node) in udo_names and parent.type == "argument_list":
+                statement = parent.parent
+                if statement is not None and statement.type == "opcode_statement":
+                    continue  # `kval MyUdo`: the UDO is the opcode
             found.append(Variable(node_text(node), node, written=False))
     return found
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from csound_assist import parsing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Point, Tree
+
+from csound_assist import parsing
 
 CSD = """<CsoundSynthesizer>
 <CsOptions>
@@ -200,3 +201,12 @@ def test_labels_passed_to_opcodes_are_not_variables() -> None:
     source = "instr 1\nstart:\n  reinit start\n  timout 0, 1, done\ndone:\n  k1 = kx\nendin\n"
     tree = parsing.parse(source)
     assert [(v.name, v.written) for v in parsing.variables(tree)] == [("k1", True), ("kx", False)]
+
+
+def test_udo_without_inputs_after_an_output_is_the_opcode() -> None:
+    source = "opcode Rnd, k, 0\n xout 1\nendop\ninstr 1\n kval Rnd\n out kval\nendin\n"
+    tree = parsing.parse(source)
+    call = next(c for c in parsing.opcode_calls(tree) if c.name == "Rnd")
+    assert [parsing.node_text(o) for o in call.outputs] == ["kval"]
+    assert ("kval", True) in {(v.name, v.written) for v in parsing.variables(tree)}
+    assert "Rnd" not in {v.name for v in parsing.variables(tree)}
