@@ -2,12 +2,12 @@
 
 1. Every manual example that compiles (`csound --syntax-check-only` passes) is a base file. For each
    error class, a seeded sample of bases gets that one error planted (`diagnostics.mutate`).
-   Detection: a diagnostic (not a hint) on the planted line. Fix success: applying the preferred fixes
-   (re-checking between rounds, as `csound-assist fix` does) leaves a file the compiler passes and
-   in which the planted problem is no longer reported.
+   Detection: a diagnostic (not a hint) on the planted line. Fix success: applying the preferred
+   fixes (re-checking between rounds, as `csound-assist fix` does) leaves a file the compiler
+   passes and in which the planted problem is no longer reported.
 2. Latency: the full compiler check (`CompilerChecker.check`: sandboxed copy, subprocess, stderr
-   parsing) against a raw `csound --syntax-check-only FILE` process on the same files, interleaved in
-   the same run; static checks timed separately.
+   parsing) against a raw `csound --syntax-check-only FILE` process on the same files, interleaved
+   in the same run; static checks timed separately.
 
     python bench/diagnostics.py [--per-class 150] [--latency-files 80] [--all]
 Prints a markdown section; exits 0.
@@ -25,8 +25,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from lsprotocol import types as lsp
-
 from csound_assist.diagnostics import (
     CompilerChecker,
     fix_all,
@@ -36,6 +34,7 @@ from csound_assist.diagnostics import (
 )
 from csound_assist.diagnostics.mutate import MUTATIONS, Mutant
 from csound_assist.diagnostics.opcodes import default_table
+from lsprotocol import types as lsp
 
 MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 CONCURRENCY = 2
@@ -142,8 +141,12 @@ async def latency_bench(files: list[Path]) -> tuple[list[float], list[float], li
                 t0 = time.perf_counter()
                 if which == "raw":
                     proc = await asyncio.create_subprocess_exec(
-                        exe, "--syntax-check-only", path.name, cwd=path.parent,
-                        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                        exe,
+                        "--syntax-check-only",
+                        path.name,
+                        cwd=path.parent,
+                        stdin=asyncio.subprocess.DEVNULL,
+                        stdout=asyncio.subprocess.PIPE,
                         stderr=asyncio.subprocess.STDOUT,
                     )
                     await proc.communicate()
@@ -177,9 +180,13 @@ async def main_async(args: argparse.Namespace) -> str:
     lat_files = rnd.sample(bases, min(args.latency_files, len(bases)))
     ours, raw, static = await latency_bench(lat_files)
     ratio = _p(ours, 95) / _p(raw, 95)
-    sampled = "every applicable base file" if per_class is None else (
-        f"a seeded sample of up to {per_class} base files per class (the full set takes too long on "
-        "2 shared cores; `--all` runs it)"
+    sampled = (
+        "every applicable base file"
+        if per_class is None
+        else (
+            f"a seeded sample of up to {per_class} base files per class (the full set takes "
+            "too long on 2 shared cores; `--all` runs it)"
+        )
     )
     fp_detail = ", ".join(f"{k} {v}" for k, v in sorted(fp_codes.items(), key=lambda kv: -kv[1]))
     lines = [
@@ -189,7 +196,8 @@ async def main_async(args: argparse.Namespace) -> str:
         f"`csound --syntax-check-only` (filtered in {t_filter:.0f} s). Mutants: {sampled}; "
         f"seed {args.seed}; {t_mut:.0f} s.",
         "",
-        "| error class | mutants | detected (diagnostic on the planted line) | preferred fix → compiles |",
+        "| error class | mutants | detected (diagnostic on the planted line) "
+        "| preferred fix → compiles |",
         "|---|---|---|---|",
         *rows,
         "",
@@ -211,8 +219,8 @@ async def main_async(args: argparse.Namespace) -> str:
         f"| static checks (in process) | {_p(static, 50) * 1000:.1f} ms | "
         f"{_p(static, 95) * 1000:.1f} ms |",
         "",
-        f"p95 ratio compiler check / raw csound: **{ratio:.2f}×** (goal ≤ 1.2×). No ctcsound worker "
-        "was built: every check is a fresh process.",
+        f"p95 ratio compiler check / raw csound: **{ratio:.2f}×** (goal ≤ 1.2×). "
+        "No ctcsound worker was built: every check is a fresh process.",
     ]
     return "\n".join(lines)
 

@@ -61,7 +61,9 @@ async def test_include_resolves_against_the_document_folder_not_the_cwd(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "gain.udo").write_text("opcode Gain, a, a\n  ain xin\n  xout ain*0.5\nendop\n")
+    (tmp_path / "lib" / "gain.udo").write_text(
+        "opcode Gain, a, a\n  ain xin\n  xout ain*0.5\nendop\n"
+    )
     path = tmp_path / "lib" / "main.orc"
     text = '#include "gain.udo"\ninstr 1\n  a1 Gain a(0)\n  outs a1, a1\nendin\n'
     monkeypatch.chdir("/")
@@ -84,7 +86,9 @@ async def test_udo_fragment_is_wrapped_and_errors_map_back_to_its_lines(tmp_path
     text = "opcode Bad, a, a\n  ain xin\n  aout moogg ain\n  xout aout\nendop\n"
     result = await run_check(text, path)
     [d] = result.diagnostics
-    assert d.range.start.line == 2 and text.split("\n")[2][d.range.start.character :].startswith("moogg")
+    assert d.range.start.line == 2 and text.split("\n")[2][d.range.start.character :].startswith(
+        "moogg"
+    )
 
 
 async def test_timeout_kills_the_process_and_returns_nothing(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The stderr parser against golden output captured from the installed Csound (tests/data/stderr)."""
+"""The stderr parser against golden output captured from the installed Csound
+(tests/data/stderr)."""
 
 from __future__ import annotations
 

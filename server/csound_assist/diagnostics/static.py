@@ -460,7 +460,10 @@ def _rename_fix(ctx: Context, tok: Token, block: Block | None, rate: str, prefer
     )
     new = ("g" + rate + tok.text[2:]) if g else (rate + tok.text[1:])
     src = ctx.src
-    lines = range(len(src.lines)) if g or block is None else range(block.start, block.last_line + 1)
+    if g or block is None:
+        lines = range(len(src.lines))
+    else:
+        lines = range(block.start, src.block_lines(block).stop)
     taken = {m.group(0) for ln in lines for m in IDENT.finditer(src.code[ln])}
     base, n = new, 2
     while new in taken:
