@@ -159,8 +159,12 @@ class MiniLMEmbedder:
             # Nothing may reach a model hub: the weights are local and verified.
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # stderr belongs to our logs
             except ImportError as exc:
                 raise EmbedderError(
                     "the offline embedder needs sentence-transformers "

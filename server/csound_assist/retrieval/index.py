@@ -600,18 +600,32 @@ class Index:
         """Delete superseded generations that no process has open."""
         import portalocker
 
+        def in_use(qdrant_dir: Path) -> bool:
+            lock = qdrant_dir / ".lock"
+            if not lock.exists():
+                return False
+            try:
+                with portalocker.Lock(str(lock), mode="r+", timeout=0, fail_when_locked=True):
+                    return False
+            except portalocker.exceptions.LockException:
+                return True  # a reader holds it; a later update deletes it
+            except OSError:
+                return False
+
+        # Private copies left by readers that died (live readers hold their copy's lock).
+        # A copy younger than a minute may still be being made (its lock not taken yet).
+        for copy in sorted((self.root / "tmp").glob("qdrant-copy-*")):
+            try:
+                young = time.time() - copy.stat().st_mtime < 60
+            except OSError:
+                continue
+            if not young and not in_use(copy):
+                shutil.rmtree(copy, ignore_errors=True)
         for path in sorted(self.root.glob("gen-*")):
             if path.name in keep or (self._gen is not None and path.name == self._gen.name):
                 continue
-            lock = path / "qdrant" / ".lock"
-            if lock.exists():
-                try:
-                    with portalocker.Lock(str(lock), mode="r+", timeout=0, fail_when_locked=True):
-                        pass
-                except portalocker.exceptions.LockException:
-                    continue  # another process reads it; a later update deletes it
-                except OSError:
-                    pass
+            if in_use(path / "qdrant"):
+                continue
             if self.qdrant_url:
                 meta = path / "meta.json"
                 try:
