@@ -53,8 +53,11 @@ enum TokenType {
   ERROR_SENTINEL,
 };
 
-// How far the file-kind detection may look for <CsoundSynthesizer>.
-#define PRELUDE_LOOKAHEAD 65536
+// How far the file-kind detection may look for <CsoundSynthesizer>: far behind front-end
+// markup (`<Cabbage>…`), not far behind plain text, so that in an orchestra file an edit beyond
+// the first few kilobytes does not invalidate the first token.
+#define PRELUDE_LOOKAHEAD_MARKUP (1u << 20)
+#define PRELUDE_LOOKAHEAD_TEXT 4096u
 
 static inline void advance(TSLexer *lexer) { lexer->advance(lexer, false); }
 static inline void skip(TSLexer *lexer) { lexer->advance(lexer, true); }
@@ -133,9 +136,12 @@ static bool scan_file_start(TSLexer *lexer, const bool *valid) {
   if (lexer->eof(lexer)) return false;
 
   // The first significant character, past comments.
-  unsigned budget = PRELUDE_LOOKAHEAD;
+  unsigned budget = PRELUDE_LOOKAHEAD_TEXT;
   for (;;) {
-    while ((is_blank(lexer->lookahead) || lexer->lookahead == '\n') && budget--) advance(lexer);
+    while ((is_blank(lexer->lookahead) || lexer->lookahead == '\n') && budget > 0) {
+      advance(lexer);
+      budget--;
+    }
     int32_t c = lexer->lookahead;
     if (c == ';' || c == '/') {
       if (!skip_comment(lexer)) break;
@@ -149,6 +155,7 @@ static bool scan_file_start(TSLexer *lexer, const bool *valid) {
     // A CSD that starts right at its tag needs no prelude.
     advance(lexer);
     if (match_rest(lexer, "CsoundSynthesizer")) return false;
+    budget = PRELUDE_LOOKAHEAD_MARKUP;
   } else if (valid[SCORE_START] && is_score_letter(first)) {
     advance(lexer);
     int32_t next = lexer->lookahead;
@@ -168,7 +175,7 @@ static bool scan_file_start(TSLexer *lexer, const bool *valid) {
 
   if (!valid[PRELUDE]) return false;
   // Look for <CsoundSynthesizer>; the prelude ends right before it.
-  while (!lexer->eof(lexer) && budget-- > 0) {
+  for (; !lexer->eof(lexer) && budget > 0; budget--) {
     if (lexer->lookahead == '<') {
       lexer->mark_end(lexer);
       advance(lexer);
