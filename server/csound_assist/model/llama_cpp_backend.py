@@ -8,6 +8,7 @@ flag the worker checks after every token: generation stops within one token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib.metadata
 import os
@@ -155,7 +156,9 @@ class LlamaCppBackend:
         cancel = threading.Event()
 
         def put(item: object) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+            if not loop.is_closed():  # a consumer whose loop is gone needs nothing more
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def worker() -> None:
             with self._run_lock:
