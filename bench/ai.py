@@ -18,12 +18,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from loguru import logger
+
 from csound_assist.ai.complete import InlineCompleter
 from csound_assist.ai.grounding import default_retriever, load_kb
 from csound_assist.config import Config
 from csound_assist.model import Message, ModelInfo, ModelService, Sampling
 from csound_assist.model.llama_cpp_backend import LlamaCppBackend, installed_gguf
-from loguru import logger
 
 ROOT = Path(__file__).resolve().parent.parent
 

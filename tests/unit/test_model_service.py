@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+
 from csound_assist.config import Config
 from csound_assist.model import BackendUnavailable, Message, ModelInfo, ModelService, Sampling
 from csound_assist.model import service as service_module
