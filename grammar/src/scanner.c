@@ -6,7 +6,7 @@
 //  LABEL            `name:` followed by whitespace, at a statement start.
 //  CALL_TYPE_COLON  `:` glued to a name and followed by `type(` (oscili:a(...)).
 //  DECL_TYPE_COLON  `:` glued to a name and followed by a type (aSig:a).
-//  RAW_TEXT         opaque element body, up to the next `</Name`.
+//  RAW_TEXT         opaque element body, up to its own end tag (nested tags count).
 //  PRELUDE          text before <CsoundSynthesizer> (front-end widget XML).
 //  TRAILING_TEXT    everything after </CsoundSynthesizer>.
 //  SCORE_START      zero width, at the start of a standalone score file.
@@ -227,9 +227,11 @@ static bool scan_type_colon(TSLexer *lexer, const bool *valid) {
   return false;
 }
 
-// Everything up to (not including) the next `</` + letter.
+// An opaque element body: everything up to its own end tag, i.e. the first `</Name` that is
+// not closed by an element opened inside the body (`<p>…</p>` nests, `a < b` does not count).
 static bool scan_raw_text(TSLexer *lexer) {
   bool has_content = false;
+  unsigned depth = 0;
   while (!lexer->eof(lexer)) {
     if (lexer->lookahead == '<') {
       lexer->mark_end(lexer);
@@ -237,10 +239,21 @@ static bool scan_raw_text(TSLexer *lexer) {
       if (lexer->lookahead == '/') {
         advance(lexer);
         if (is_ident_start(lexer->lookahead)) {
-          if (!has_content) return false;
-          lexer->result_symbol = RAW_TEXT;
-          return true;
+          if (depth == 0) {
+            if (!has_content) return false;
+            lexer->result_symbol = RAW_TEXT;
+            return true;
+          }
+          depth--;
         }
+      } else if (is_ident_start(lexer->lookahead)) {
+        // An element opened inside the body; `<br/>` closes itself.
+        int32_t prev = 0;
+        while (!lexer->eof(lexer) && lexer->lookahead != '>' && lexer->lookahead != '<') {
+          prev = lexer->lookahead;
+          advance(lexer);
+        }
+        if (lexer->lookahead == '>' && prev != '/') depth++;
       }
       has_content = true;
       continue;
