@@ -26,7 +26,6 @@
 
 ; Blocks and keywords
 ["instr" "endin" "opcode" "endop"] @keyword.function
-(missing_end) @error
 [
   "if" "then" "ithen" "kthen" "elseif" "else" "endif" "fi"
 ] @keyword.conditional
