@@ -86,6 +86,7 @@ export class ServerManager implements vscode.Disposable {
   private restartTimer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private notInstalledPrompted = false;
+  private failureReported = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -151,7 +152,9 @@ export class ServerManager implements vscode.Disposable {
         .catch((e: unknown) => {
           this.log.error(`Starting the language server failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
           this.setState('crashed');
-          void this.reportFailure(`The Csound language server did not start: ${e instanceof Error ? e.message : String(e)}`);
+          // The server's own last words say more than the broken pipe the client saw.
+          const why = this.stderrTail.lastError() ?? (e instanceof Error ? e.message : String(e));
+          void this.reportFailure(`The Csound language server did not start: ${why}`);
         })
         .finally(() => {
           this.starting = undefined;
@@ -219,7 +222,8 @@ export class ServerManager implements vscode.Disposable {
       },
       initializationFailedHandler: (error: unknown) => {
         this.log.error(`The server failed to initialise: ${String(error)}`);
-        void this.reportFailure('The Csound language server failed to initialise.');
+        const why = this.stderrTail.lastError() ?? (error instanceof Error ? error.message : String(error));
+        void this.reportFailure(`The Csound language server failed to initialise: ${why}`);
         return false;
       },
       stdioOptions: {
@@ -275,6 +279,9 @@ export class ServerManager implements vscode.Disposable {
   }
 
   private async reportFailure(message: string): Promise<void> {
+    // One report per start: a crash loop ends in both the close handler and the failed start.
+    if (this.failureReported) return;
+    this.failureReported = true;
     const choice = await vscode.window.showErrorMessage(message, 'Show Logs', 'Restart Server');
     if (choice === 'Show Logs') this.log.show();
     else if (choice === 'Restart Server') await vscode.commands.executeCommand(Commands.restartServer);
@@ -335,6 +342,7 @@ export class ServerManager implements vscode.Disposable {
     this.restartTimer = undefined;
     this.crashes.length = 0;
     this.notInstalledPrompted = false;
+    this.failureReported = false;
     if (this.starting) await this.starting;
     await this.stop();
     await this.start();
