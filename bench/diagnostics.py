@@ -25,6 +25,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from lsprotocol import types as lsp
+
 from csound_assist.diagnostics import (
     CompilerChecker,
     fix_all,
@@ -34,7 +36,6 @@ from csound_assist.diagnostics import (
 )
 from csound_assist.diagnostics.mutate import MUTATIONS, Mutant
 from csound_assist.diagnostics.opcodes import default_table
-from lsprotocol import types as lsp
 
 MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 CONCURRENCY = 2
