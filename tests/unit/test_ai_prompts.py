@@ -145,3 +145,15 @@ def test_cheatsheet_ranks_by_use_in_examples():
     sheet = render_cheatsheet(kb, ranked, size=80)
     assert sheet.splitlines()[0] == "- `ares oscili xamp, xcps` — A simple oscillator"
     assert "oldthing" not in sheet
+
+
+def test_small_window_keeps_the_cheatsheet_within_its_share():
+    sheet = "\n".join(f"- `ares op{i} xamp, xcps [, iphs]` — an opcode" for i in range(80))
+    for num_ctx in (2048, 8192, 32768):
+        messages = chat_messages("hi", cheatsheet=sheet, num_ctx=num_ctx, answer_tokens=256)
+        system = messages[0].content
+        assert "Most used opcodes" in system
+        sheet_part = system.split("Most used opcodes", 1)[1]
+        assert estimate_tokens(sheet_part) <= num_ctx * 0.2 + 20
+    small = chat_messages("hi", cheatsheet=sheet, num_ctx=2048, answer_tokens=256)
+    assert sum(estimate_tokens(m.content) for m in small) + 256 <= 2048

@@ -1,9 +1,10 @@
 """Token budgets. Counting is an estimate (no tokenizer round-trip on the hot path): code in
-BPE vocabularies averages a little over 3 characters per token, so we err on the short side."""
+BPE vocabularies averages about 3 characters per token (fewer for small vocabularies), so we
+err on the short side."""
 
 from __future__ import annotations
 
-CHARS_PER_TOKEN = 3.2
+CHARS_PER_TOKEN = 2.8
 FIM_SHARE = 0.40  # the FIM prompt may use at most 40 % of num_ctx
 RAG_MIN_TOKENS = 3000
 RAG_MAX_TOKENS = 6000

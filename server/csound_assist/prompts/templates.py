@@ -83,8 +83,25 @@ def format_sources(sources: Sequence[Source], max_tokens: int) -> str:
     return "<sources>\n" + "\n".join(blocks) + "\n</sources>"
 
 
-def _system(task: Task, cheatsheet: str) -> Message:
-    return Message("system", system_prompt(task, cheatsheet))
+CHEATSHEET_SHARE = 0.2  # the cheat sheet may take at most a fifth of the window
+
+
+def fit_lines(text: str, max_tokens: int) -> str:
+    """The leading whole lines of `text` that fit in `max_tokens`."""
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines():
+        cost = estimate_tokens(line)
+        if used + cost > max_tokens:
+            break
+        kept.append(line)
+        used += cost
+    return "\n".join(kept)
+
+
+def _system(task: Task, cheatsheet: str, num_ctx: int = 8192) -> Message:
+    sheet = fit_lines(cheatsheet, int(num_ctx * CHEATSHEET_SHARE)) if cheatsheet else ""
+    return Message("system", system_prompt(task, sheet))
 
 
 def _with_sources(body: str, sources: Sequence[Source], max_tokens: int) -> str:
@@ -102,7 +119,7 @@ def chat_messages(
     num_ctx: int = 8192,
     answer_tokens: int = 1024,
 ) -> list[Message]:
-    system = _system("chat", cheatsheet)
+    system = _system("chat", cheatsheet, num_ctx)
     parts = []
     if context is not None:
         if context.selection:
@@ -140,7 +157,7 @@ def chat_messages(
 def generate_messages(
     description: str, *, sources: Sequence[Source] = (), cheatsheet: str = "", num_ctx: int = 8192
 ) -> list[Message]:
-    system = _system("generate", cheatsheet)
+    system = _system("generate", cheatsheet, num_ctx)
     body = f"Write a complete CSD for this request:\n{description.strip()}"
     reserved = estimate_tokens(system.content) + estimate_tokens(body) + 2048
     return [system, Message("user", _with_sources(body, sources, rag_budget(num_ctx, reserved)))]
@@ -164,7 +181,7 @@ def explain_messages(
     cheatsheet: str = "",
     num_ctx: int = 8192,
 ) -> list[Message]:
-    system = _system("explain", cheatsheet)
+    system = _system("explain", cheatsheet, num_ctx)
     docs = "\n\n".join(opcode_docs)
     body = f"Explain this Csound code:\n```csound\n{code.strip()}\n```"
     if docs:
@@ -182,7 +199,7 @@ def debug_messages(
     cheatsheet: str = "",
     num_ctx: int = 8192,
 ) -> list[Message]:
-    system = _system("debug", cheatsheet)
+    system = _system("debug", cheatsheet, num_ctx)
     body = (
         f"This Csound code fails to compile:\n```csound\n{code.strip()}\n```\n\n"
         f"Csound said:\n```\n{error.strip()}\n```"
