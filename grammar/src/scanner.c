@@ -124,6 +124,8 @@ static bool skip_comment(TSLexer *lexer) {
   return false;
 }
 
+static unsigned read_word(TSLexer *lexer, char *buf, unsigned size);
+
 static bool is_score_letter(int32_t c) {
   return c != 0 && strchr("iftabvxsemnrqdyCBGw{}", (int)c) != NULL;
 }
@@ -145,6 +147,23 @@ static bool scan_file_start(TSLexer *lexer, const bool *valid) {
     int32_t c = lexer->lookahead;
     if (c == ';' || c == '/') {
       if (!skip_comment(lexer)) break;
+      continue;
+    }
+    if (c == '#') {
+      // Preprocessor lines say nothing about the kind of file: skip them (a `#define` with
+      // its `#…#` body, which may span lines).
+      advance(lexer);
+      char word[16];
+      read_word(lexer, word, sizeof word);
+      int hashes = strcmp(word, "define") == 0 ? 2 : 0;
+      while (!lexer->eof(lexer) && (hashes > 0 || lexer->lookahead != '\n')) {
+        if (lexer->lookahead == '\\') {
+          advance(lexer);
+        } else if (lexer->lookahead == '#') {
+          hashes--;
+        }
+        advance(lexer);
+      }
       continue;
     }
     break;
