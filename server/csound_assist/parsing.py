@@ -24,6 +24,8 @@ __all__ = [
     "Udo",
     "Variable",
     "descendants",
+    "enclosing",
+    "file_kind",
     "instruments",
     "language",
     "named_node_at",
@@ -34,6 +36,7 @@ __all__ = [
     "parser",
     "problems",
     "score_statements",
+    "sections",
     "udos",
     "variables",
 ]
@@ -189,6 +192,45 @@ def problems(tree: Tree) -> list[Problem]:
         stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
     found.sort(key=lambda p: p.start_byte)
     return found
+
+
+# ---------------------------------------------------------------------------------- file kind
+
+FileKind = Literal["csd", "orchestra", "score", "empty"]
+_SCORE_ITEMS = {"score_statement", "score_loop"}
+
+
+def file_kind(tree: Tree) -> FileKind:
+    """What the grammar took the text for (a CSD, a standalone orchestra or score, or nothing)."""
+    children = tree.root_node.named_children
+    if any(c.type == "csd" for c in children):
+        return "csd"
+    if any(c.type in _SCORE_ITEMS for c in children):
+        return "score"
+    return "orchestra" if any(c.type != "comment" for c in children) else "empty"
+
+
+def sections(tree: Tree) -> tuple[Node | None, Node | None]:
+    """The node holding the orchestra items and the one holding the score statements.
+
+    For a CSD: the `orchestra` and `score` nodes inside <CsInstruments>/<CsScore> (None where
+    absent or empty); for a standalone orchestra or score: the root for its kind.
+    """
+    root = tree.root_node
+    kind = file_kind(tree)
+    if kind == "orchestra":
+        return root, None
+    if kind == "score":
+        return None, root
+    orchestra = score = None
+    for csd in (c for c in root.named_children if c.type == "csd"):
+        for element in csd.named_children:
+            body = element.child_by_field_name("body")
+            if element.type == "instruments_element" and body is not None:
+                orchestra = body
+            elif element.type == "score_element" and body is not None:
+                score = body
+    return orchestra, score
 
 
 # ---------------------------------------------------------------------------------- positions

@@ -210,3 +210,14 @@ def test_udo_without_inputs_after_an_output_is_the_opcode() -> None:
     assert [parsing.node_text(o) for o in call.outputs] == ["kval"]
     assert ("kval", True) in {(v.name, v.written) for v in parsing.variables(tree)}
     assert "Rnd" not in {v.name for v in parsing.variables(tree)}
+
+
+def test_file_kind_and_sections(tree: Tree) -> None:
+    assert parsing.file_kind(tree) == "csd"
+    orchestra, score = parsing.sections(tree)
+    assert orchestra is not None and orchestra.type == "orchestra"
+    assert score is not None and score.type == "score"
+    assert parsing.file_kind(parsing.parse("i1 0 1\n")) == "score"
+    assert parsing.file_kind(parsing.parse("sr = 48000\n")) == "orchestra"
+    assert parsing.file_kind(parsing.parse("; nothing\n")) == "empty"
+    assert parsing.sections(parsing.parse("i1 0 1\n"))[0] is None
