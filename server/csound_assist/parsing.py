@@ -9,6 +9,7 @@ Points are tree-sitter points: (row, byte column), both 0-based, over the UTF-8 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,15 +56,21 @@ def parser() -> Parser:
     return Parser(language())
 
 
-@lru_cache(maxsize=1)
-def _shared_parser() -> Parser:
-    return parser()
+_local = threading.local()
+
+
+def _thread_parser() -> Parser:
+    # One parser per thread: the server parses on the event loop and in worker threads.
+    p = getattr(_local, "parser", None)
+    if p is None:
+        p = _local.parser = parser()
+    return p
 
 
 def parse(source: bytes | str, old_tree: Tree | None = None) -> Tree:
     """Parses CSD, orchestra or score text. Pass an edited `old_tree` to reparse incrementally."""
     data = source.encode("utf-8") if isinstance(source, str) else source
-    p = _shared_parser()
+    p = _thread_parser()
     return p.parse(data, old_tree) if old_tree is not None else p.parse(data)
 
 
