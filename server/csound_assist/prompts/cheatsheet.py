@@ -23,6 +23,7 @@ from loguru import logger
 from csound_assist.paths import cache_dir
 
 DEFAULT_SIZE = 80
+FORMAT = 2  # bump when the rendering changes, so cached sheets are rebuilt
 _WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 _COMMENT = re.compile(r";[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
 # Words the manual lists as opcodes but that say nothing as a cheat-sheet line.
@@ -64,7 +65,8 @@ def orchestra_words(text: str) -> set[str]:
 
 def rank_opcodes(known: Iterable[str], documents: Iterable[str]) -> list[tuple[str, int]]:
     """(name, number of documents using it), most used first; ties broken by name."""
-    names = set(known) - _SKIP
+    # One-letter names (the i()/a()/k() converters) match too much loose text to rank.
+    names = {n for n in known if len(n) > 1} - _SKIP
     counts: Counter[str] = Counter()
     for text in documents:
         counts.update(orchestra_words(text) & names)
@@ -84,7 +86,9 @@ def _example_texts(kb: Any) -> list[str]:
 
 def _line(op: Any) -> str:
     signatures = list(getattr(op, "signatures", None) or [])
-    rendered = [s.render(op.name) for s in signatures[:2]]
+    rendered = list(dict.fromkeys(s.render(op.name) for s in signatures[:2]))
+    if len(" | ".join(rendered)) > 110:
+        rendered = rendered[:1]
     if not rendered:
         rendered = [line.strip() for line in (op.syntax or [])[:1]] or [op.name]
     summary = (op.summary or "").strip().rstrip(".")
@@ -105,7 +109,7 @@ def render_cheatsheet(kb: Any, ranked: list[tuple[str, int]], size: int = DEFAUL
 
 
 def _fingerprint(kb: Any, size: int) -> str:
-    digest = hashlib.sha256(str(size).encode())
+    digest = hashlib.sha256(f"{FORMAT}:{size}".encode())
     for name in sorted(kb.opcodes):
         op = kb.opcodes[name]
         digest.update(name.encode())
