@@ -66,8 +66,9 @@ async function editorText(page) {
 }
 
 async function problemsPanel(page) {
-  await page.keyboard.press('Control+Shift+M');
   const panel = page.locator('.markers-panel');
+  if (await panel.isVisible().catch(() => false)) return panel;
+  await page.keyboard.press('Control+Shift+M'); // toggles: only when not already shown
   await panel.waitFor({ timeout: 15_000 });
   return panel;
 }
@@ -141,6 +142,20 @@ export const checks = [
       );
       await shot(page, shots, 'status-bar');
       return `${label} | ${(await item.innerText()).trim()}`;
+    },
+  },
+  {
+    name: 'status-actions',
+    async run({ page, shots }) {
+      await (await statusItem(page)).click();
+      const picks = page.locator('.quick-input-widget .monaco-list-row');
+      const labels = await until(page, 'the status actions', async () => {
+        const l = await picks.evaluateAll((rows) => rows.map((r) => (r.textContent || '').trim()));
+        return l.some((x) => /Restart the language server/.test(x)) ? l : null;
+      });
+      await shot(page, shots, 'status-actions');
+      await page.keyboard.press('Escape');
+      return labels.join(' | ');
     },
   },
   {
@@ -265,6 +280,25 @@ export const checks = [
       }, 60_000, 500);
       await shot(page, shots, 'quick-fix-applied');
       return `applied "${label}"`;
+    },
+  },
+  {
+    name: 'fix-all',
+    async run({ page, shots }) {
+      await problemsPanel(page);
+      const before = (await problemRows(page)).length;
+      await page.locator(`${EDITOR} .view-lines`).first().click();
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Csound Assist: Fix All Problems', { delay: 20 });
+      const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Fix All Problems in File' }).first();
+      await item.waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      const after = await until(page, 'fewer problems after Fix All', async () => {
+        const n = (await problemRows(page)).length;
+        return n < before ? n : null;
+      }, 60_000, 500);
+      await shot(page, shots, 'fix-all');
+      return `${before} → ${after} problems`;
     },
   },
 ];
