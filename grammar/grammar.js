@@ -32,7 +32,7 @@ const commaSep1 = rule => seq(rule, repeat(seq(',', rule)));
 
 // Keywords that close (or continue) a block.
 const BLOCK_WORDS = ['endin', 'endop', 'endif', 'fi', 'else', 'elseif', 'od', 'enduntil',
-  'endwhile', 'then', 'ithen', 'kthen', 'do'];
+  'then', 'ithen', 'kthen', 'do'];
 
 // Where each kind of block is open, the words that close it (they are not stray there).
 const CLOSING = {
@@ -41,7 +41,7 @@ const CLOSING = {
   udo: ['endop'],
   if: ['endif', 'fi', 'else', 'elseif'],
   else: ['endif', 'fi'],
-  loop: ['od', 'enduntil', 'endwhile'],
+  loop: ['od', 'enduntil'],
 };
 
 // `_stray_<kind>`: a block keyword where no block of its kind is open (`endif` without `if`,
@@ -327,7 +327,7 @@ module.exports = grammar({
 
     if_statement: $ => seq(
       'if',
-      field('condition', $._condition),
+      field('condition', $._expression),
       choice('then', 'ithen', 'kthen'),
       $._newline,
       field('consequence', optional(alias($._if_block, $.block))),
@@ -338,7 +338,7 @@ module.exports = grammar({
 
     elseif_clause: $ => seq(
       'elseif',
-      field('condition', $._condition),
+      field('condition', $._expression),
       choice('then', 'ithen', 'kthen'),
       $._newline,
       field('body', optional(alias($._if_block, $.block))),
@@ -352,26 +352,11 @@ module.exports = grammar({
 
     if_goto_statement: $ => seq(
       'if',
-      field('condition', $._condition),
+      field('condition', $._expression),
       field('kind', $._goto_keyword),
       field('label', $.identifier),
       $._eol,
     ),
-
-    // In a condition `=` compares too: if imode = 1 goto skip ; if (k = 0) then
-    _condition: $ => choice(
-      $._expression,
-      alias($.condition_equality, $.binary_expression),
-      alias($.parenthesized_condition, $.parenthesized_expression),
-    ),
-
-    condition_equality: $ => prec.left(PREC.compare, seq(
-      field('left', $._expression),
-      field('operator', '='),
-      field('right', $._expression),
-    )),
-
-    parenthesized_condition: $ => seq('(', alias($.condition_equality, $.binary_expression), ')'),
 
     _goto_keyword: _ => choice('goto', 'igoto', 'kgoto', 'tigoto'),
 
@@ -383,12 +368,12 @@ module.exports = grammar({
 
     loop_statement: $ => seq(
       field('kind', choice('while', 'until')),
-      field('condition', $._condition),
+      field('condition', $._expression),
       'do',
       $._newline,
       field('body', optional(alias($._loop_block, $.block))),
       choice(
-        seq(choice('od', 'enduntil', 'endwhile'), $._eol),
+        seq(choice('od', 'enduntil'), $._eol),
         alias($._implicit_end_nested, $.missing_end),
       ),
     ),
@@ -420,7 +405,9 @@ module.exports = grammar({
         [PREC.bitxor, '#'],
         [PREC.bitand, '&'],
         // `=` compares too in conditions: if imode = 1 goto skip
-        [PREC.compare, choice('==', '!=', '<', '>', '<=', '>=')],
+        // `=` compares too (Csound's parser takes it anywhere in an expression):
+        // if imode = 1 goto skip ; k2 = (k1 = 1 ? 1 : 0)
+        [PREC.compare, choice('==', '!=', '<', '>', '<=', '>=', '=')],
         [PREC.shift, choice('<<', '>>')],
         [PREC.add, choice('+', '-')],
         [PREC.mul, choice('*', '/', '%')],

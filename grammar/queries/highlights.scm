@@ -29,7 +29,7 @@
 [
   "if" "then" "ithen" "kthen" "elseif" "else" "endif" "fi"
 ] @keyword.conditional
-["while" "until" "do" "od" "enduntil" "endwhile"] @keyword.repeat
+["while" "until" "do" "od" "enduntil"] @keyword.repeat
 ["goto" "igoto" "kgoto" "tigoto"] @keyword
 
 ; Definitions

@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 # Words the grammar treats as keywords, never as opcode names.
 KEYWORDS = {"instr", "endin", "opcode", "endop", "if", "then", "ithen", "kthen", "elseif",
-            "else", "endif", "fi", "while", "until", "do", "od", "enduntil", "endwhile",
+            "else", "endif", "fi", "while", "until", "do", "od", "enduntil",
             "goto", "igoto", "kgoto", "tigoto"}
 BEGIN, END = "; BEGIN GENERATED BUILTINS", "; END GENERATED BUILTINS"
 

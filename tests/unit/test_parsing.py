@@ -191,10 +191,12 @@ def test_stray_block_keywords_are_errors_not_opcodes() -> None:
     assert "'endif' without an open block" in parsing.problems(tree)[0].message
 
 
-def test_equals_compares_only_in_conditions() -> None:
-    assert parsing.problems(parsing.parse("instr 1\n if k1 = 0 kgoto skip\nskip:\nendin\n")) == []
-    broken = parsing.parse("instr 1\n a1 = 1 +\n a2 = 2\nendin\n")
-    assert [p.start.row for p in parsing.problems(broken)] == [2]
+def test_equals_compares_inside_expressions_as_in_csound() -> None:
+    tree = parsing.parse("instr 1\n if k1 = 0 kgoto skip\n k2 = (k1 = 1 ? 1 : 0)\nskip:\nendin\n")
+    assert parsing.problems(tree) == []
+    operators = [parsing.node_text(n.child_by_field_name("operator"))
+                 for n in parsing.descendants(tree.root_node) if n.type == "binary_expression"]
+    assert operators == ["=", "="]
 
 
 def test_labels_passed_to_opcodes_are_not_variables() -> None:
