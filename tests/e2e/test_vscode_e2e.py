@@ -38,8 +38,8 @@ def _stale(vsix: Path) -> bool:
 def test_extension_in_real_vscode() -> None:
     node = shutil.which("node")
     assert node, "node is not on PATH"
-    assert (TOOLS / "setup").exists(), f"vscode-e2e tools not found at {TOOLS} (set VSCODE_E2E_TOOLS)"
-    assert (ROOT / "node_modules").is_dir(), "npm dependencies missing: run `npm ci` at the repository root"
+    assert (TOOLS / "setup").exists(), f"no vscode-e2e tools at {TOOLS} (set VSCODE_E2E_TOOLS)"
+    assert (ROOT / "node_modules").is_dir(), "run `npm ci` in the repo root first"
     vsix = _vsix()
     if _stale(vsix):
         subprocess.run(["npm", "run", "--silent", "package"], cwd=ROOT, check=True)
