@@ -148,3 +148,10 @@ async def test_no_process_outlives_the_checks(tmp_path: Path) -> None:
         assert proc.returncode is not None
         with pytest.raises(ProcessLookupError):
             os.kill(proc.pid, 0)
+
+
+async def test_argument_type_errors_list_the_opcode_forms(tmp_path: Path) -> None:
+    text = _csd('instr 1\n  aSig vco2 "hello", 440\n  outs aSig, aSig\nendin')
+    [d] = (await run_check(text, tmp_path / "x.csd")).diagnostics
+    assert d.code == Code.ARG_TYPES
+    assert "found: a vco2 Sc" in d.message and "its forms: a vco2 kkoOOo" in d.message

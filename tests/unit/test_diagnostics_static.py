@@ -307,3 +307,10 @@ def test_preferred_fix_of_the_only_problem_makes_csound_pass(
     fixed = fix_all(mutant.text, planted)
     assert compiles(fixed, tmp_path, base.name), fixed
     assert [d for d in static_checks(fixed, base) if d.code in mutant.codes] == []
+
+
+def test_3_unknown_function_inside_an_expression() -> None:
+    text = csd("instr 1\n  kx = abss(p4) + 1\n  printk 1, kx\nendin")
+    [d] = diags_of(text, Code.UNKNOWN_OPCODE)
+    assert under(text, d) == "abss" and d.message.startswith("Unknown function 'abss'")
+    assert "kx = abs(p4) + 1" in fix_all(text, [d])

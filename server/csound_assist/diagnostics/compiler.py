@@ -185,10 +185,16 @@ async def run_check(
             raise
     seconds = time.perf_counter() - start
     output = raw.decode("utf-8", errors="replace")
-    diags = parse_stderr(output, text, prepared.mapping)
+    diags = parse_stderr(output, text, prepared.mapping, _forms)
     if proc.returncode != 0 and not any(d.severity == lsp.DiagnosticSeverity.Error for d in diags):
         diags.append(failure_without_diagnostics(output, text))
     return CheckResult(_dedupe(diags), proc.returncode, output, seconds)
+
+
+def _forms(opcode: str) -> list[str]:
+    from csound_assist.diagnostics.opcodes import default_table
+
+    return default_table().render_forms(opcode)
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

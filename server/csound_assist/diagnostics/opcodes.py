@@ -125,6 +125,12 @@ class OpcodeTable:
         )
         return scored[:n]
 
+    def render_forms(self, name: str) -> list[str]:
+        """Each form as Csound writes it in its own messages: `outs name ins`."""
+        return [
+            f"{outs or '(none)'} {name} {ins}".rstrip() for outs, ins in self.forms.get(name, [])
+        ]
+
     def fits(self, name: str, n_out: int, n_in: int, out_rates: list[str | None]) -> bool:
         """Whether some form of `name` takes `n_in` arguments and yields `n_out` outputs whose
         rates (from the variable names; None = unknown) it allows."""

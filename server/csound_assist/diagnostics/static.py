@@ -54,6 +54,7 @@ _OUT_OPCODES = {
 _OUT_FIXED = {"outs": 2, "outq": 4, "outh": 6, "outo": 8, "outx": 16, "out32": 32}
 # The variable prefix → rate. `g` globals have the rate in the second letter.
 _RATES = "akiSfw"
+_TB = re.compile(r"tb\d+(?:_init)?")
 # Opcodes that write into their arguments.
 _WRITES_ARGS = frozenset({"midinoteoncps", "midinoteonkey", "midinoteonoct", "midinoteonpch"})
 
@@ -74,7 +75,8 @@ class Context:
         self.src = parse_source(text, kind, lambda w: w in table or w in self.udo_names)
 
     def is_opcode(self, word: str) -> bool:
-        return word in self.table or word in self.udo_names
+        # tb0 … tb15 (and their _init forms) share one manual page, `tb`.
+        return word in self.table or word in self.udo_names or _TB.fullmatch(word) is not None
 
     def line_end(self, line: int) -> int:
         return len(self.src.lines[line])
@@ -366,52 +368,67 @@ def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
     if ctx.unresolved_include or not ctx.table.forms:
         return
     for line, st in sorted(ctx.src.statements.items()):
-        if not st.is_call or st.opcode is None:
+        if st.opcode is None or "$" in ctx.src.code[line]:
             continue
         tok = st.opcode
-        if ctx.is_opcode(tok.text) or "$" in ctx.src.code[line]:
-            continue
-        if not st.outputs and not st.args and _is_variable_like(tok.text):
-            continue  # a lone word: more likely a half-typed line than an opcode
-        rates = [var_rate(o.text) for o in st.outputs]
-        ranked = ctx.table.ranked_matches(
-            tok.text,
-            5,
-            lambda c, st=st, rates=rates: ctx.table.fits(c, len(st.outputs), len(st.args), rates),
+        # (a lone variable-like word is more likely a half-typed line than an opcode)
+        lone = not st.outputs and not st.args and _is_variable_like(tok.text)
+        if st.is_call and not ctx.is_opcode(tok.text) and not lone:
+            rates = [var_rate(o.text) for o in st.outputs]
+            yield _unknown(ctx, tok, len(st.outputs), len(st.args), rates)
+        for arg in st.args:  # function calls inside expressions: `abs(k1)`, `ampdbb(-6)`
+            for m in re.finditer(r"(?<![\w$#.])([A-Za-z_]\w*)\s*\(", arg.text):
+                name = m.group(1)
+                if ctx.is_opcode(name) or name in KEYWORDS_IN_EXPR:
+                    continue
+                call = Token(name, line, arg.start + m.start(1), arg.start + m.end(1))
+                yield _unknown(ctx, call, 1, -1, [])
+
+
+KEYWORDS_IN_EXPR = frozenset({"then", "ithen", "kthen", "if", "elseif", "while", "until", "do"})
+
+
+def _unknown(
+    ctx: Context, tok: Token, n_out: int, n_in: int, rates: list[str | None]
+) -> lsp.Diagnostic:
+    """An unknown opcode with its nearest names; the nearest is preferred when unambiguous."""
+    line = tok.line
+
+    def fits(c: str) -> bool:
+        return n_in < 0 or ctx.table.fits(c, n_out, n_in, rates)
+
+    ranked = ctx.table.ranked_matches(tok.text, 5, fits)
+    udo = [(u, float(levenshtein(u.lower(), tok.text.lower()))) for u in ctx.udo_names]
+    ranked = sorted([*[u for u in udo if u[1] <= 2], *ranked], key=lambda cd: cd[1])[:5]
+    matches = [c for c, _d in ranked]
+    fit = [c in ctx.udo_names or fits(c) for c in matches]
+    # Preferred only when one candidate is strictly nearest, or the only one as near that fits.
+    unique = False
+    if ranked and ranked[0][1] <= max(2, len(tok.text) // 3):
+        best = [i for i, (_c, d) in enumerate(ranked) if d == ranked[0][1]]
+        fitting = [i for i in best if fit[i]]
+        if len(best) == 1 or len(fitting) == 1:
+            first = best[0] if len(best) == 1 else fitting[0]
+            matches.insert(0, matches.pop(first))
+            unique = True
+    fixes = [
+        Fix(
+            f"Replace with '{m}'",
+            (Edit((line, tok.start), (line, tok.end), m),),
+            preferred=unique and i == 0,
         )
-        udo = [(u, float(levenshtein(u.lower(), tok.text.lower()))) for u in ctx.udo_names]
-        ranked = sorted([*[u for u in udo if u[1] <= 2], *ranked], key=lambda cd: cd[1])[:5]
-        matches = [c for c, _d in ranked]
-        fit = [
-            c in ctx.udo_names or ctx.table.fits(c, len(st.outputs), len(st.args), rates)
-            for c in matches
-        ]
-        # Preferred only when one candidate is strictly nearest, or the only one as near that fits.
-        unique = False
-        if ranked and ranked[0][1] <= max(2, len(tok.text) // 3):
-            best = [i for i, (_c, d) in enumerate(ranked) if d == ranked[0][1]]
-            fitting = [i for i in best if fit[i]]
-            if len(best) == 1 or len(fitting) == 1:
-                first = best[0] if len(best) == 1 else fitting[0]
-                matches.insert(0, matches.pop(first))
-                unique = True
-        fixes = [
-            Fix(
-                f"Replace with '{m}'",
-                (Edit((line, tok.start), (line, tok.end), m),),
-                preferred=unique and i == 0,
-            )
-            for i, m in enumerate(matches)
-        ]
-        hint = f"; did you mean {', '.join(repr(m) for m in matches[:3])}?" if matches else ""
-        yield diagnostic(
-            line,
-            tok.start,
-            tok.end,
-            f"Unknown opcode '{tok.text}'{hint}",
-            Code.UNKNOWN_OPCODE,
-            fixes=fixes,
-        )
+        for i, m in enumerate(matches)
+    ]
+    hint = f"; did you mean {', '.join(repr(m) for m in matches[:3])}?" if matches else ""
+    what = "function" if n_in < 0 else "opcode"
+    return diagnostic(
+        line,
+        tok.start,
+        tok.end,
+        f"Unknown {what} '{tok.text}'{hint}",
+        Code.UNKNOWN_OPCODE,
+        fixes=fixes,
+    )
 
 
 def _is_variable_like(word: str) -> bool:

@@ -16,6 +16,7 @@ diagnostic over the whole file with the raw text: a compiler error is never drop
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,9 +77,16 @@ def clean(raw: str | bytes) -> str:
 
 
 def parse_stderr(
-    raw: str | bytes, text: str, mapping: Mapping | None = None
+    raw: str | bytes,
+    text: str,
+    mapping: Mapping | None = None,
+    forms: Callable[[str], list[str]] | None = None,
 ) -> list[lsp.Diagnostic]:
-    """Diagnostics for `text` from the output of `csound --syntax-check-only` on it."""
+    """Diagnostics for `text` from the output of `csound --syntax-check-only` on it.
+
+    `forms(opcode)` lists an opcode's accepted forms (e.g. "a vco2 kkoOOo") for the
+    argument-types message; without it the message shows only what Csound found.
+    """
     mapping = mapping or Mapping()
     out = clean(raw)
     doc = _Doc(text)
@@ -90,7 +98,7 @@ def parse_stderr(
         diags.append(_syntax(m, doc, mapping))
     for m in _ARG_TYPES.finditer(out):
         used.append(m.span())
-        diags.append(_arg_types(m, doc, mapping))
+        diags.append(_arg_types(m, doc, mapping, forms))
     before_vars: set[str] = set()
     for m in _BEFORE.finditer(out):
         used.append(m.span())
@@ -300,12 +308,17 @@ def _in_include(
     return diagnostic(ln, a, b, msg, code, source=SOURCE_COMPILER, related=related)
 
 
-def _arg_types(m: re.Match[str], doc: _Doc, mapping: Mapping) -> lsp.Diagnostic:
+def _arg_types(
+    m: re.Match[str], doc: _Doc, mapping: Mapping, forms: Callable[[str], list[str]] | None
+) -> lsp.Diagnostic:
     op = m.group("op")
     found = " ".join(m.group("found").split())
     line = _doc_line(int(m.group("line")), mapping)
+    known = forms(op)[:6] if forms is not None else []
     where = doc.find_word(op, line, order=(0, 1, -1, 2, -2, 3))
     msg = f"No form of '{op}' takes these argument types (found: {found})"
+    if known:
+        msg += "; its forms: " + ", ".join(known)
     return _at(where, doc, line, msg, Code.ARG_TYPES)
 
 
