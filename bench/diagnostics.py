@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -51,6 +53,43 @@ async def _compiles(path: Path, sem: asyncio.Semaphore) -> bool:
 async def _diagnose(text: str, path: Path) -> tuple[list[lsp.Diagnostic], int | None]:
     result = await run_check(text, path)
     return merge(result.diagnostics, static_checks(text, path)), result.returncode
+
+
+async def compiling(examples: list[Path]) -> list[Path]:
+    """The examples that pass the compiler check, remembered per file (path, size, mtime) and
+    Csound version, since finding them costs minutes on two cores."""
+    from csound_assist.paths import cache_dir
+
+    version = (
+        subprocess.run(
+            [shutil.which("csound") or "csound", "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        .stderr.strip()
+        .splitlines()[:1]
+    )
+    store = cache_dir() / "bench-diagnostics-compiling.json"
+    try:
+        cached = json.loads(store.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if cached.get("version") != version:
+        cached = {"version": version, "files": {}}
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    def key(p: Path) -> str:
+        st = p.stat()
+        return f"{p}:{st.st_size}:{st.st_mtime_ns}"
+
+    todo = [p for p in examples if key(p) not in cached["files"]]
+    results = await asyncio.gather(*(_compiles(p, sem) for p in todo))
+    for p, good in zip(todo, results, strict=True):
+        cached["files"][key(p)] = good
+    store.write_text(json.dumps(cached))
+    return [p for p in examples if cached["files"][key(p)]]
 
 
 def _on_line(diags: list[lsp.Diagnostic], lines: set[int]) -> bool:
@@ -167,10 +206,8 @@ def _p(values: list[float], q: float) -> float:
 
 async def main_async(args: argparse.Namespace) -> str:
     examples = sorted(Path(args.examples).glob("*.csd"))
-    sem = asyncio.Semaphore(CONCURRENCY)
     t0 = time.perf_counter()
-    ok = await asyncio.gather(*(_compiles(p, sem) for p in examples))
-    bases = [p for p, good in zip(examples, ok, strict=True) if good]
+    bases = await compiling(examples)
     t_filter = time.perf_counter() - t0
     per_class = None if args.all else args.per_class
     t0 = time.perf_counter()
