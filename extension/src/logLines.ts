@@ -15,11 +15,16 @@ const LEVEL_WORDS: Record<string, LineLevel> = {
 };
 
 /**
- * The level of a server stderr line: loguru's `… | WARNING | …`, logging's `WARNING:name:…`, or
- * `[warning]`. Lines without a level (continuations, tracebacks) take `previous`.
+ * The level of a server stderr line. Lines without a level (continuations, tracebacks) take
+ * `previous`.
  */
 export function lineLevel(line: string, previous: LineLevel = 'info'): LineLevel {
-  const m = /(?:^|\|\s*|\[)(TRACE|DEBUG|INFO|SUCCESS|WARNING|WARN|ERROR|CRITICAL|FATAL)(?:\s*\||\]|:)/i.exec(line.slice(0, 80));
+  const head = line.slice(0, 80);
+  const m =
+    // csound_assist.logs: `21:12:57 WARNING csound_assist.lsp: …`
+    /^\s*\d\d:\d\d:\d\d(?:\.\d+)?\s+(TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL)\s/.exec(head) ??
+    // loguru's default `… | WARNING  | …`, logging's `WARNING:name:…`, `[warning]`
+    /(?:^|\|\s*|\[)(TRACE|DEBUG|INFO|SUCCESS|WARNING|WARN|ERROR|CRITICAL|FATAL)(?:\s*\||\]|:)/i.exec(head);
   if (m?.[1]) return LEVEL_WORDS[m[1].toUpperCase()] ?? previous;
   if (/^Traceback \(most recent call last\)/.test(line)) return 'error';
   return previous;

@@ -7,6 +7,8 @@ test('reads the level of loguru and logging lines', () => {
   assert.equal(lineLevel('2026-11-25 21:00:00.123 | WARNING  | csound_assist.lsp:start:12 - slow'), 'warn');
   assert.equal(lineLevel('2026-11-25 21:00:00.123 | DEBUG    | x - y'), 'debug');
   assert.equal(lineLevel('ERROR:pygls.server:boom'), 'error');
+  assert.equal(lineLevel('21:12:57 WARNING csound_assist.lsp.server: slow handler'), 'warn');
+  assert.equal(lineLevel('21:12:57 DEBUG   csound_assist.lsp: x', 'error'), 'debug');
   assert.equal(lineLevel('[info] hello'), 'info');
   assert.equal(lineLevel('Traceback (most recent call last):'), 'error');
   assert.equal(lineLevel('  File "x.py", line 3', 'error'), 'error'); // continuation keeps the level
