@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from csound_assist.retrieval import HashingEmbedder, Index
 from csound_assist.retrieval.enrich import Enricher
+from csound_assist.retrieval.index import DENSE_KINDS
 
 SUMMARIES = {
     "moogladder": "Moog ladder lowpass filter.",
@@ -85,6 +86,10 @@ def make_corpus(root: Path) -> Path:
     return root
 
 
+def dense(index: Index) -> list:
+    return [c for c in index.chunks() if c.kind in DENSE_KINDS]
+
+
 def open_index(root: Path, **kw) -> Index:
     return Index(root, HashingEmbedder(), enricher=Enricher(SUMMARIES.get), **kw)
 
@@ -98,7 +103,8 @@ def test_update_indexes_sources_and_search_finds_them(tmp_path: Path, corpus: Pa
     stages: list[str] = []
     with open_index(tmp_path / "idx") as index:
         report = index.update([corpus], lambda stage, done, total: stages.append(stage))
-        assert report.files == 3 and report.embedded == report.chunks > 3
+        assert report.files == 3 and report.chunks > 3
+        assert report.embedded == len(dense(index)) < report.chunks  # score chunks: BM25 only
         assert {"scanning", "chunking", "embedding", "writing"} <= set(stages)
         results = index.search("resonant lowpass filter", 3)
         assert results[0].chunk.path == str(corpus.resolve() / "filter.csd")
@@ -141,9 +147,9 @@ def test_unchanged_files_are_never_reembedded(tmp_path: Path, corpus: Path) -> N
         assert changed.changes.changed == [str(corpus.resolve() / "sine.csd")]
         assert changed.changes.removed == [str(corpus.resolve() / "sub" / "reverb.orc")]
         assert changed.changes.added == [str(corpus.resolve() / "new.udo")]
-        filter_chunks = [c for c in index.chunks() if c.path.endswith("filter.csd")]
+        filter_chunks = [c for c in dense(index) if c.path.endswith("filter.csd")]
         assert changed.reused == len(filter_chunks)
-        assert changed.embedded + changed.reused == changed.chunks
+        assert changed.embedded + changed.reused == len(dense(index))
         assert changed.chunks != first.chunks or changed.embedded < first.embedded
         assert not index.search("reverbsc", 5, mode="keyword")
         assert index.search("Twice", 1, mode="keyword")[0].chunk.kind == "udo"
@@ -168,14 +174,14 @@ def test_full_rebuild_and_embedder_change(tmp_path: Path, corpus: Path) -> None:
     with open_index(tmp_path / "idx") as index:
         index.update([corpus])
         full = index.update([corpus], full=True)
-        assert full.embedded == full.chunks
+        assert full.embedded == len(dense(index))
     other = Index(tmp_path / "idx", HashingEmbedder(128), enricher=Enricher(SUMMARIES.get))
     with other:
         assert other.stats().stale_embedder
         # Still answers (keyword only) before the rebuild.
         assert other.search("moogladder", 1)[0].chunk.path.endswith("filter.csd")
         report = other.update([corpus])
-        assert report.rebuilt and report.embedded == report.chunks
+        assert report.rebuilt and report.embedded == len(dense(other))
         assert other.stats().dimension == 128 and not other.stats().stale_embedder
     # Old generations are collected: only the published one and its predecessor remain.
     assert len(list((tmp_path / "idx").glob("gen-*"))) <= 2

@@ -25,7 +25,7 @@ from loguru import logger
 from csound_assist.retrieval.types import Chunk
 
 # Bump when chunk boundaries, ids or enrichment change: indexes built before are rebuilt.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 # "Small" files are also indexed whole; ~4 characters per token.
 WHOLE_FILE_MAX_CHARS = 8000
 
