@@ -18,12 +18,14 @@ from typing import Literal
 from tree_sitter import Language, Node, Parser, Point, Tree
 
 __all__ = [
+    "CallContext",
     "Instrument",
     "OpcodeCall",
     "Problem",
     "ScoreStatement",
     "Udo",
     "Variable",
+    "call_at",
     "descendants",
     "enclosing",
     "file_kind",
@@ -448,6 +450,64 @@ def variables(tree: Tree | Node) -> list[Variable]:
                     continue  # `kval MyUdo`: the UDO is the opcode
             found.append(Variable(node_text(node), node, written=False))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """The opcode call around a point, and which of its inputs the point is in (0-based)."""
+
+    call: OpcodeCall
+    argument_index: int
+
+
+def call_at(tree: Tree, point: Point | tuple[int, int]) -> CallContext | None:
+    """The innermost function call whose parentheses hold `point`, else the opcode statement
+    whose inputs the point is in (after the opcode name). For signature help."""
+    p = Point(*point)
+    node: Node | None = node_at(tree, p)
+    while node is not None:
+        if node.type == "call_expression":
+            opening = next((c for c in node.children if c.type == "("), None)
+            closing = node.children[-1] if node.children[-1].type == ")" else None
+            inside = opening is not None and opening.end_point <= p and (
+                closing is None or closing.is_missing or p <= closing.start_point)
+            if inside:
+                name = node.child_by_field_name("function")
+                args = node.child_by_field_name("arguments")
+                call = OpcodeCall(node_text(name), node, name, inputs=_arguments(args),  # type: ignore[arg-type]
+                                  is_function=True)
+                return CallContext(call, _commas_before(args or node, p))
+        elif node.type == "opcode_statement":
+            name = node.child_by_field_name("opcode")
+            if name is None or p < name.end_point:
+                return None
+            args = node.child_by_field_name("inputs")
+            outputs = node.child_by_field_name("outputs")
+            call = OpcodeCall(node_text(name), node, name,
+                              outputs=[] if outputs is None else outputs.children_by_field_name(
+                                  "output"), inputs=_arguments(args))
+            return CallContext(call, _commas_before(node, p))
+        node = node.parent
+    return None
+
+
+_NESTED = {"call_expression", "parenthesized_expression", "subscript_expression", "subscript"}
+
+
+def _commas_before(container: Node, point: Point) -> int:
+    """Top-level commas of a call or statement before `point` (recovered ERROR text included:
+    a trailing `outs a1,` still counts)."""
+    count = 0
+    stack = [c for c in container.children if c.type not in _NESTED and c.type != "output_list"]
+    while stack:
+        node = stack.pop()
+        if node.start_point >= point:
+            continue
+        if node.type == "," and node.end_point <= point:
+            count += 1
+        elif node.child_count and node.type not in _NESTED:
+            stack.extend(node.children)
+    return count
 
 
 def score_statements(tree: Tree | Node) -> list[ScoreStatement]:

@@ -223,3 +223,32 @@ def test_file_kind_and_sections(tree: Tree) -> None:
     assert parsing.file_kind(parsing.parse("sr = 48000\n")) == "orchestra"
     assert parsing.file_kind(parsing.parse("; nothing\n")) == "empty"
     assert parsing.sections(parsing.parse("i1 0 1\n"))[0] is None
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "name", "index"),
+    [
+        ("  a1 oscili 0.5, 440, giSine", 13, "oscili", 0),
+        ("  a1 oscili 0.5, 440, giSine", 18, "oscili", 1),
+        ("  a1 oscili 0.5, 440, giSine", 24, "oscili", 2),
+        ("  a1 = oscili:a(0.5, cpspch(p5))", 18, "oscili", 0),
+        ("  a1 = oscili:a(0.5, cpspch(p5))", 29, "cpspch", 0),
+        ("  a1 = oscili:a(0.5, cpspch(p5))", 21, "oscili", 1),
+        ("  outs a1, ", 11, "outs", 1),
+        ("  aL, aR pan2 asig, 0.5", 16, "pan2", 0),
+        ("  aL, aR pan2 asig, 0.5", 22, "pan2", 1),
+    ],
+)
+def test_call_at_gives_the_call_and_argument_index(
+    line: str, column: int, name: str, index: int
+) -> None:
+    tree = parsing.parse(f"instr 1\n{line}\nendin\n")
+    context = parsing.call_at(tree, (1, column))
+    assert context is not None
+    assert (context.call.name, context.argument_index) == (name, index)
+
+
+def test_call_at_outside_any_call_is_none() -> None:
+    tree = parsing.parse("instr 1\n  a1 oscili 0.5\nendin\n")
+    assert parsing.call_at(tree, (1, 3)) is None
+    assert parsing.call_at(tree, (0, 2)) is None
