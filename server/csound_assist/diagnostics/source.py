@@ -34,37 +34,25 @@ def kind_of(path: str | PurePath | None, text: str = "") -> str:
     return "csd" if "<CsoundSynthesizer" in text else "orc"
 
 
+_BLANKABLE = re.compile(
+    r'/\*.*?(?:\*/|\Z)|;[^\n]*|//[^\n]*|"(?:\\.|[^"\\\n])*"?|\{\{.*?(?:\}\}|\Z)', re.DOTALL
+)
+
+
+def _blank(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if s[0] == '"':  # keep the quotes, blank the contents
+        inner = s[1:-1] if len(s) > 1 and s.endswith('"') else s[1:]
+        return '"' + " " * len(inner) + s[1 + len(inner) :]
+    if s.startswith("{{"):
+        inner = s[2:-2] if s.endswith("}}") else s[2:]
+        return "{{" + re.sub(r"[^\n]", " ", inner) + s[2 + len(inner) :]
+    return re.sub(r"[^\n]", " ", s)
+
+
 def blank_code(text: str) -> str:
     """Blank comments and string contents, keeping every newline and column."""
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == ";" or text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out[i:j] = " " * (j - i)
-            i = j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out[i:j] = [ch if ch == "\n" else " " for ch in text[i:j]]
-            i = j
-        elif text.startswith("{{", i):
-            j = text.find("}}", i + 2)
-            j = n if j < 0 else j
-            out[i + 2 : j] = [ch if ch == "\n" else " " for ch in text[i + 2 : j]]
-            i = j + 2
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] not in '"\n':
-                j += 2 if text[j] == "\\" else 1
-            j = min(j, n)
-            out[i + 1 : j] = " " * (j - i - 1)
-            i = j + 1
-        else:
-            i += 1
-    return "".join(out)
+    return _BLANKABLE.sub(_blank, text)
 
 
 @dataclass(slots=True)
@@ -128,16 +116,27 @@ class Source:
     stray: list[Token] = field(default_factory=list)  # closers/keywords in the wrong place
     score: list[ScoreEvent] = field(default_factory=list)
 
+    _owner: dict[int, Block] = field(default_factory=dict, repr=False)  # line → its block
+    _last: dict[int, int] = field(default_factory=dict, repr=False)  # block start → last line
+
+    def index_blocks(self) -> None:
+        """Map every line to its block once (blocks are sorted by start line)."""
+        self.blocks.sort(key=lambda b: b.start)
+        self._owner.clear()
+        self._last.clear()
+        stop = self.orc[-1] if self.orc else 0
+        for i, b in enumerate(self.blocks):
+            nxt = self.blocks[i + 1].start - 1 if i + 1 < len(self.blocks) else stop
+            last = b.end if b.end is not None else max(nxt, b.start)
+            self._last[b.start] = last
+            for ln in range(b.start, last + 1):
+                self._owner.setdefault(ln, b)
+
     def block_at(self, line: int) -> Block | None:
-        for b in self.blocks:
-            last = b.end if b.end is not None else self._open_end(b)
-            if b.start <= line <= last:
-                return b
-        return None
+        return self._owner.get(line)
 
     def _open_end(self, b: Block) -> int:
-        later = [o.start for o in self.blocks if o.start > b.start]
-        return (min(later) - 1) if later else (self.orc[-1] if self.orc else b.start)
+        return self._last.get(b.start, b.start)
 
     def block_lines(self, b: Block) -> range:
         """The lines inside a block, between its header and its closer (or where it stops)."""
@@ -146,7 +145,7 @@ class Source:
         return range(b.start + 1, self._open_end(b) + 1)
 
     def global_lines(self) -> list[int]:
-        return [ln for ln in self.orc if self.block_at(ln) is None]
+        return [ln for ln in self.orc if ln not in self._owner]
 
 
 def parse_source(
@@ -157,6 +156,7 @@ def parse_source(
     src = Source(text, kind, lines, code)
     _regions(src)
     _statements(src, is_opcode)
+    src.index_blocks()
     _score(src)
     return src
 

@@ -327,7 +327,7 @@ def check_0dbfs(ctx: Context) -> Iterator[lsp.Diagnostic]:
         return
     at = _header_insert_line(ctx)
     fix = Fix("Insert '0dbfs = 1'", (Edit((at, 0), (at, 0), "0dbfs = 1\n"),), preferred=True)
-    for line, st in sorted(ctx.src.statements.items()):
+    for line, st in ctx.src.statements.items():
         if not st.is_call or st.opcode.text not in (
             "oscil",
             "oscili",
@@ -367,7 +367,7 @@ def check_0dbfs(ctx: Context) -> Iterator[lsp.Diagnostic]:
 def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
     if ctx.unresolved_include or not ctx.table.forms:
         return
-    for line, st in sorted(ctx.src.statements.items()):
+    for line, st in ctx.src.statements.items():
         if st.opcode is None or "$" in ctx.src.code[line]:
             continue
         tok = st.opcode
@@ -442,7 +442,7 @@ def var_rate(name: str) -> str | None:
 
 def check_output_rates(ctx: Context) -> Iterator[lsp.Diagnostic]:
     src = ctx.src
-    for line, st in sorted(src.statements.items()):
+    for line, st in src.statements.items():
         if not st.is_call or st.opcode is None or st.opcode.text in ctx.udo_names:
             continue
         for pos, out in enumerate(st.outputs):
@@ -520,7 +520,7 @@ def check_tables(ctx: Context) -> Iterator[lsp.Diagnostic]:
         return
     defined = _defined_tables(ctx)
     has_score = any("<CsScore" in ln for ln in ctx.src.lines)
-    for line, st in sorted(ctx.src.statements.items()):
+    for line, st in ctx.src.statements.items():
         if not st.is_call or st.opcode is None or st.opcode.text.startswith("ftgen"):
             continue  # ftgen defines a table rather than using one
         for pos in ctx.table.table_args.get(st.opcode.text, ()):
@@ -575,7 +575,7 @@ def check_tables(ctx: Context) -> Iterator[lsp.Diagnostic]:
 
 
 def check_exp_segments(ctx: Context) -> Iterator[lsp.Diagnostic]:
-    for line, st in sorted(ctx.src.statements.items()):
+    for line, st in ctx.src.statements.items():
         if not st.is_call or st.opcode is None or st.opcode.text not in _EXP_OPCODES:
             continue
         parity = _EXP_OPCODES[st.opcode.text]
@@ -698,7 +698,7 @@ def check_output_arity(ctx: Context) -> Iterator[lsp.Diagnostic]:
         nchnls = int(float(set_at[1])) if set_at else 1
     except ValueError:
         return
-    for line, st in sorted(ctx.src.statements.items()):
+    for line, st in ctx.src.statements.items():
         if not st.is_call or st.opcode is None or st.opcode.text not in _OUT_OPCODES:
             continue
         op, n = st.opcode.text, len(st.args)
