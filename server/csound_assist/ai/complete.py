@@ -125,6 +125,9 @@ class InlineCompleter:
         if hit is not None:
             return Completion(hit, cached=True, overhead_ms=(time.perf_counter() - t0) * 1000)
         snippets = await self._snippets(ctx)
+        # Lines the user was editing at earlier requests (elsewhere in this or another file).
+        recent = [r for r in self.recent.items() if r not in ctx.prefix and r not in ctx.suffix]
+        self.recent.add(ctx.line_prefix + ctx.line_suffix)
         params = self.service.config.parameters
         prompt = fim_prompt(
             ctx.prefix,
@@ -132,7 +135,7 @@ class InlineCompleter:
             header=ctx.header,
             instrument=ctx.block,
             snippets=snippets,
-            recent=self.recent.items(),
+            recent=recent,
             num_ctx=params.num_ctx,
         )
         sampling = self.service.sampling(num_predict=params.fim_num_predict, stop=MODEL_STOPS)
