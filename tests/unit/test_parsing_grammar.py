@@ -29,7 +29,9 @@ CLI = _tree_sitter_cli()
 needs_cli = pytest.mark.skipif(CLI is None, reason="tree-sitter CLI not found")
 
 
-@pytest.mark.parametrize("name", ["HIGHLIGHTS_QUERY", "LOCALS_QUERY", "FOLDS_QUERY", "TAGS_QUERY"])
+@pytest.mark.parametrize(
+    "name", ["HIGHLIGHTS_QUERY", "LOCALS_QUERY", "FOLDS_QUERY", "TAGS_QUERY", "INJECTIONS_QUERY"]
+)
 def test_queries_ship_with_the_binding_and_compile(name: str) -> None:
     source = getattr(tree_sitter_csound, name)
     assert source.strip()

@@ -18,6 +18,7 @@ def __getattr__(name: str) -> str:
         "LOCALS_QUERY": "locals.scm",
         "FOLDS_QUERY": "folds.scm",
         "TAGS_QUERY": "tags.scm",
+        "INJECTIONS_QUERY": "injections.scm",
     }
     if name in queries:
         return _get_query(name, queries[name])
@@ -30,6 +31,7 @@ __all__ = [
     "LOCALS_QUERY",
     "FOLDS_QUERY",
     "TAGS_QUERY",
+    "INJECTIONS_QUERY",
 ]
 
 
