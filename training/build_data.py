@@ -454,6 +454,10 @@ def build(cfg: RunConfig) -> dict[str, Any]:
     stats = {
         "sources": {"opcode_docs": len(doc_pool), "files": len(files)},
         "drafted": len(drafts),
+        "csds_checked": len(
+            {c for d in drafts for c in d.must_compile}
+            | {d.must_fail for d in drafts if d.must_fail}
+        ),
         "compiler_runs": checker.runs,
         "rejected": dict(rejected),
         "duplicates_removed": len(dropped),
@@ -506,7 +510,8 @@ def stats_markdown(stats: dict[str, Any]) -> str:
         f"{stats['sources']['files']} CSD files",
         f"- drafted {stats['drafted']}, kept {stats['pairs']} "
         f"({stats['train']} train / {stats['eval']} eval, split by source file)",
-        f"- compiler runs this build: {stats['compiler_runs']} (cached by content hash)",
+        f"- distinct CSDs compiled with `csound --syntax-check-only`: {stats['csds_checked']} "
+        f"({stats['compiler_runs']} compiler runs this build, the rest cached by content hash)",
         f"- exact + near duplicates removed: {stats['duplicates_removed']}",
         "",
         f"| category | train | eval | mean {unit} | p50 | p90 | max |",

@@ -28,15 +28,24 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _minhash(sh: set[str], num_perm: int) -> list[int]:
-    hashes = [
-        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in sh
-    ]
-    # Cheap permutations: (a*h + b) mod prime with fixed odd coefficients.
-    return [
-        min(((2 * i + 1) * 0x9E3779B97F4A7C15 * h + i * 0x632BE59BD9B4E019) & _MASK for h in hashes)
-        for i in range(num_perm)
-    ]
+def _minhash(sh: set[str], num_perm: int) -> tuple[int, ...]:
+    import numpy as np
+
+    hashes = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 4
+            for s in sh
+        ),
+        dtype=np.uint64,
+        count=len(sh),
+    )
+    # Cheap universal hashing: (a*h + b) mod 2^61-ish with fixed odd coefficients per permutation.
+    i = np.arange(num_perm, dtype=np.uint64)[:, None]
+    a = (2 * i + 1) * np.uint64(0x9E3779B97F4A7C15)
+    b = i * np.uint64(0x632BE59BD9B4E019)
+    with np.errstate(over="ignore"):
+        mixed = (a * hashes[None, :] + b) & np.uint64(_MASK)
+    return tuple(int(x) for x in mixed.min(axis=1))
 
 
 def near_duplicates(

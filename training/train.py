@@ -289,7 +289,7 @@ def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
             summary["pretrain"] = {"steps": steps, "tokens": toks, "loss": loss}
         batches = bucketed_batches(examples, tc.batch_size, rng)
         epoch_steps = math.ceil(len(batches) * tc.epochs / tc.grad_accum)
-        total = min(tc.max_steps or epoch_steps, epoch_steps if not tc.max_steps else tc.max_steps)
+        total = tc.max_steps or epoch_steps  # max_steps wins over epochs
         t_sft = time.monotonic()
         steps, toks, loss = _phase(
             "sft", model, optimizer, batches, cfg, pad_id, total, deadline, out_dir, metrics
