@@ -42,6 +42,7 @@ class Scripted:
     def __init__(self, answers: list[str]) -> None:
         self.answers = list(answers)
         self.requests: list[list[Message]] = []
+        self.prompts: list[tuple[str, str]] = []
 
     async def info(self) -> ModelInfo:
         return ModelInfo("scripted", "script")
@@ -53,8 +54,10 @@ class Scripted:
             yield answer[i : i + 7]
 
     async def complete(self, prompt: str, suffix: str, sampling: Sampling) -> AsyncIterator[str]:
-        if False:
-            yield ""
+        self.prompts.append((prompt, suffix))
+        answer = self.answers.pop(0) if self.answers else ""
+        if answer:
+            yield answer
 
     async def embed(self, texts):
         return []
@@ -122,3 +125,23 @@ async def test_unverified_fix_is_never_ok():
     check = check_with(config)
     fix = await verified_fix(service, BAD, (await check(BAD)).message, check=check)
     assert not fix.ok and fix.replacement == "" and fix.rounds == 4
+
+
+async def test_inline_context_has_header_recent_edits_and_filters_suggestions():
+    from csound_assist.ai.complete import InlineCompleter
+
+    model = Scripted(["asig, asig\n  outs asig\nendin", "aout nosuchopcode asig"])
+    completer = InlineCompleter(
+        ModelService(Config(), backend=model), known_opcodes={"oscili", "outs"}
+    )
+    first = GOOD.replace("  outs asig, asig\n", "  outs \n")
+    offset = first.index("  outs \n") + len("  outs ")
+    result = await completer.complete(first, offset)
+    assert result.text == "asig, asig"  # mid-line: one line
+    prompt, suffix = model.prompts[0]
+    assert prompt.endswith("asig oscili 0.3, 440\n  outs ") and suffix.startswith("\nendin")
+    other = "<CsInstruments>\nsr = 48000\n" + "\n" * 3000 + "instr 2\n  a1 oscili 1, 2\n  "
+    assert (await completer.complete(other, len(other))).text == ""  # unknown opcode: dropped
+    second = model.prompts[1][0]
+    assert "; --- recently edited ---\n; outs" in second
+    assert second.startswith("; --- recently edited") and "instr 2" in second
