@@ -154,6 +154,43 @@ def test_checking_a_file_never_runs_its_code(tmp_path: Path) -> None:
     assert sorted(p.name for p in work.iterdir()) == before
 
 
+EMBEDDED = """<CsoundSynthesizer>
+<CsInstruments>
+#include "emb.inc"
+instr 1
+endin
+</CsInstruments>
+<CsFileB filename="{precious}">
+aGVsbG8K
+</CsFileB>
+<CsFileB filename="emb.inc">
+Z2lYID0gMQo=
+</CsFileB>
+<CsFile filename="{dir}/text_file.txt">
+plain text
+</CsFile>
+<CsScore>
+i 1 0 1
+</CsScore>
+</CsoundSynthesizer>
+"""
+
+
+def test_embedded_files_cannot_touch_paths_outside_the_sandbox(tmp_path: Path) -> None:
+    """Csound writes `<CsFileB filename=...>` where it says (and deletes it after), even for a
+    syntax check; the checked copy keeps only base names, and drops the endless `<CsFile>`."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "emb.csd").write_text(EMBEDDED.format(precious=precious, dir=tmp_path))
+    proc = run_cli("check", "emb.csd", cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the embedded include still resolves
+    assert precious.read_text() == "keep me\n"
+    assert not (tmp_path / "text_file.txt").exists()
+    assert sorted(p.name for p in work.iterdir()) == ["emb.csd"]
+
+
 def test_the_canaries_are_live(tmp_path: Path) -> None:
     """Control: the same file does run its code when Csound performs it, and a raw
     `--syntax-check-only` runs the score generator, so the test above proves something."""

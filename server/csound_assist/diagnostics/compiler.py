@@ -4,8 +4,10 @@ Never in the server's process (libcsound crashes on malformed input). The buffer
 private temporary folder, never into the workspace; `#include`s resolve against the document's
 folder through `--env:INCDIR+=`. What Csound could *execute* while merely reading a file is
 neutralised in the checked copy: `<CsScore bin="…">` runs an arbitrary program even under
-`--syntax-check-only` (verified on 6.18), and `<CsOptions>` could load plugin libraries
-(`--opcode-lib`), so only macro flags are kept from it.
+`--syntax-check-only` (verified on 6.18); `<CsOptions>` could load plugin libraries
+(`--opcode-lib`), so only macro flags are kept from it; `<CsFileB filename="/abs/path">` is written
+to that path and deleted afterwards, so embedded files keep only their base name (the private
+folder is the working directory); the deprecated `<CsFile>` writes without end and is dropped.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ INSTALL_HINT = (
 _SCORE_BIN = re.compile(r"(<CsScore\b)([^>]*)>", re.IGNORECASE)
 _OPTIONS = re.compile(r"(<CsOptions>)(.*?)(</CsOptions>)", re.DOTALL | re.IGNORECASE)
 _SAFE_FLAG = re.compile(r"^--?(?:omacro|smacro):")
+# Embedded files are written (then deleted) where their `filename` says, even by a syntax check.
+_EMBEDDED = re.compile(
+    r"(<Cs(?:FileB|SampleB|MidifileB)\b[^>]*?filename\s*=\s*\"?)([^\">\s]+)", re.IGNORECASE
+)
+_TEXT_FILE = re.compile(r"<CsFile\b[^>]*>.*?(?:</CsFile>|\Z)", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +81,15 @@ def sanitize_csd(text: str) -> str:
             return m.group(1) + "\n" + flags + body[1:] + m.group(3)
         return m.group(1) + flags + body + m.group(3)
 
+    def embedded(m: re.Match[str]) -> str:
+        name = re.split(r"[\\/]", m.group(2))[-1]
+        return m.group(1) + (name if name not in ("", ".", "..") else "embedded")
+
     had_bin = any("bin" in m.group(2).lower() for m in _SCORE_BIN.finditer(text))
     text = _OPTIONS.sub(options, text)
+    # Only into the private folder; the deprecated text form writes without end: drop it.
+    text = _EMBEDDED.sub(embedded, text)
+    text = _TEXT_FILE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     text = _SCORE_BIN.sub(score, text)
     if had_bin:  # the body was input for an external generator, not score: blank it
         text = re.sub(
