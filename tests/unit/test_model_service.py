@@ -63,7 +63,7 @@ async def test_down_answers_empty_without_calling_then_reconnects(monkeypatch: p
         assert await service.chat_text(hi) == ""
     assert backend.calls == 1  # while down, nothing reaches the backend
     backend.up = True
-    for _ in range(200):
+    for _ in range(1000):  # the probe's next try comes after the current backoff
         if service.available:
             break
         await asyncio.sleep(0.01)
@@ -78,7 +78,7 @@ async def test_backoff_doubles_while_probes_fail(monkeypatch: pytest.MonkeyPatch
     backend = Flaky()
     service = ModelService(Config(), backend=backend)
     assert await service.chat_text([Message("user", "hi")]) == ""
-    for _ in range(300):
+    for _ in range(1000):
         if backend.probes >= 3:
             break
         await asyncio.sleep(0.01)
