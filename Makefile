@@ -34,7 +34,7 @@ $(STAMP)/system:
 
 # --- Python virtualenv (torch pinned to the CPU build before anything can pull a CUDA one) -----
 venv: $(STAMP)/venv
-$(STAMP)/venv: pyproject.toml $(wildcard grammar/src/parser.c grammar/src/scanner.c grammar/setup.py) | $(STAMP)/system
+$(STAMP)/venv: pyproject.toml $(wildcard grammar/src/parser.c grammar/src/scanner.c grammar/src/builtins.h grammar/setup.py grammar/queries/*.scm) | $(STAMP)/system
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
