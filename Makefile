@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test bench fuzz setup system venv extension lint tour clean
 
-setup: system venv
+setup: system venv extension
 
 # --- system packages --------------------------------------------------------------------------
 system: $(STAMP)/system
@@ -46,8 +46,12 @@ $(STAMP)/venv: pyproject.toml $(wildcard grammar/src/parser.c grammar/src/scanne
 # --- targets ----------------------------------------------------------------------------------
 run: setup
 	$(PY) -m csound_assist tour
+	@echo "VS Code extension: $(EXT_VSIX)"
+	@if command -v code >/dev/null; then \
+	  code --install-extension $(EXT_VSIX) --force && code examples/; \
+	fi
 
-test: setup
+test: setup extension-test
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: setup
@@ -58,6 +62,8 @@ bench: setup
 
 fuzz: setup
 	$(PY) bench/fuzz.py --mutants 10000
+
+include extension/Makefile.inc
 
 clean:
 	rm -rf $(STAMP) build
