@@ -77,6 +77,9 @@ export const RESTART_DEBOUNCE_MS = 1000;
 export const MAX_CRASH_RESTARTS = 3;
 export const CRASH_WINDOW_MS = 3 * 60 * 1000;
 
+/** How long to wait for the first `csound/status` before taking a running server as ready. */
+export const STATUS_GRACE_MS = 60_000;
+
 /** Where the online manual lives when the local HTML manual lacks a page. */
 export const ONLINE_MANUAL_URL = 'https://csound.com/docs/manual/';
 

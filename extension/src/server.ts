@@ -27,6 +27,7 @@ import {
   Notifications,
   RESTART_DEBOUNCE_MS,
   SERVER_ARGS,
+  STATUS_GRACE_MS,
 } from './constants';
 import { LineTail, lineLevel, type LineLevel } from './logLines';
 import { checkServer, resolveInterpreter } from './python';
@@ -240,13 +241,26 @@ export class ServerManager implements vscode.Disposable {
       this.setState(this.clientState, parsed);
     });
     client.onDidChangeState((e) => {
-      if (e.newState === State.Running) this.setState('running');
+      if (e.newState === State.Running) {
+        this.setState('running');
+        this.assumeReadyLater(client);
+      }
       else if (e.newState === State.Starting) this.setState('starting');
     });
 
     await client.start();
     this.applyTrace();
     this.log.info(`Language server running (${python} ${SERVER_ARGS.join(' ')})`);
+  }
+
+  /** A server that never sends `csound/status` (an older one) is taken as ready after a while. */
+  private assumeReadyLater(client: LanguageClient): void {
+    setTimeout(() => {
+      if (this.client === client && client.state === State.Running && this.serverStatus.state === undefined) {
+        this.log.info('No csound/status from the server; assuming it is ready');
+        this.setState('running', { state: 'ready' });
+      }
+    }, STATUS_GRACE_MS);
   }
 
   private pipeLines(input: NodeJS.ReadableStream, channel: vscode.LogOutputChannel, initial: LineLevel): void {

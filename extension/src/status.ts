@@ -56,11 +56,13 @@ export function parseStatus(raw: unknown): ServerStatus {
   if (message) out.message = message;
 
   // csound: "6.18.0" | {version: "6.18.0"} | csoundVersion: "6.18.0" | null (not found)
+  // While the server starts, `csound: null` means "not checked yet", not "not found".
+  const known = out.state !== 'starting';
   const csound = field(raw, 'csound');
   const version = field(raw, 'csoundVersion');
-  if (typeof version === 'string' || version === null) out.csoundVersion = version;
+  if (typeof version === 'string' || (version === null && known)) out.csoundVersion = version;
   else if (typeof csound === 'string') out.csoundVersion = csound;
-  else if (csound === null) out.csoundVersion = null;
+  else if (csound === null && known) out.csoundVersion = null;
   else if (isRecord(csound) && 'version' in csound) {
     const v = csound.version;
     out.csoundVersion = typeof v === 'string' && v ? v : null;
@@ -147,7 +149,9 @@ export function renderStatus(client: ClientState, s: ServerStatus): StatusView {
         serverWord = 'error';
         severity = 'error';
         icon = '$(error)';
-      } else if (st === 'starting' || st === 'initializing' || st === 'loading') {
+      } else if (st === undefined || st === 'starting' || st === 'initializing' || st === 'loading') {
+        // No csound/status yet: the server is still loading (ServerManager assumes "ready" after a while).
+
         serverWord = 'starting';
         severity = 'busy';
         icon = '$(loading~spin)';

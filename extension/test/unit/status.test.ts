@@ -35,25 +35,30 @@ test('reads the server README shape', () => {
   assert.match(view.ariaLabel, /server ready, Csound 6\.18\.0/);
   assert.ok(view.tooltip.some((l) => l.includes('1624 opcodes')));
   assert.equal(renderStatus('running', parseStatus({ server: 'starting' })).severity, 'busy');
+  // null while starting is "not checked yet"; once ready it is "not found".
+  assert.equal(parseStatus({ server: 'starting', csound: null }).csoundVersion, undefined);
+  assert.equal(parseStatus({ server: 'ready', csound: null }).csoundVersion, null);
+  assert.match(renderStatus('running', {}).ariaLabel, /server starting/);
   assert.equal(renderStatus('running', parseStatus({ server: 'ready', knowledge: { opcodes: 0 } })).severity, 'warning');
 });
 
 test('renders ready, indexing and model problems', () => {
   const ready = renderStatus('running', { state: 'ready', csoundVersion: '6.18.1', model: { state: 'ready' } });
+  assert.equal(renderStatus('running', { state: 'ready' }).severity, 'ok');
   assert.equal(ready.severity, 'ok');
   assert.match(ready.text, /Csound 6\.18\.1: ready/);
   assert.match(ready.ariaLabel, /^Csound Assist: server ready/);
 
-  const indexing = renderStatus('running', { csoundVersion: '6.18.1', index: { state: 'building', done: 3, total: 9 } });
+  const indexing = renderStatus('running', { state: 'ready', csoundVersion: '6.18.1', index: { state: 'building', done: 3, total: 9 } });
   assert.match(indexing.text, /indexing 3\/9/);
   assert.equal(indexing.severity, 'busy');
   assert.ok(indexing.tooltip.some((l) => l.includes('building 3/9')));
 
-  const model = renderStatus('running', { model: { state: 'unreachable', name: 'm' } });
+  const model = renderStatus('running', { state: 'ready', model: { state: 'unreachable', name: 'm' } });
   assert.equal(model.severity, 'warning');
   assert.match(model.text, /model unreachable/);
 
-  const noCsound = renderStatus('running', { csoundVersion: null });
+  const noCsound = renderStatus('running', { state: 'ready', csoundVersion: null });
   assert.equal(noCsound.severity, 'warning');
   assert.ok(noCsound.tooltip.some((l) => /not found/.test(l)));
 });
