@@ -7,8 +7,10 @@ without it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -81,6 +83,8 @@ class OpcodeTable:
     # Opcodes the parser accepts that the opcode list omits (deprecated ones, optional plugins):
     # every name with a page in the manual.
     documented: frozenset[str] = frozenset()
+    # How many manual examples use each opcode: breaks ties between equally near suggestions.
+    popularity: dict[str, int] = field(default_factory=dict)
 
     def __contains__(self, name: object) -> bool:
         return name in self.forms or name in self.documented
@@ -117,8 +121,10 @@ class OpcodeTable:
         scored = sorted(
             ((c, typo_distance(name.lower(), c.lower())) for c in pool),
             key=lambda cd: (
+                # nearest first, fitting before not fitting, then the more used
                 cd[1],
                 fits is not None and not fits(cd[0]),
+                -self.popularity.get(cd[0], 0),
                 _length_gap(name, cd[0]),
                 -difflib.SequenceMatcher(None, name, cd[0]).ratio(),
             ),
@@ -220,14 +226,27 @@ def _table_positions(syntax: Iterable[str], name: str) -> tuple[int, ...]:
     """Positions named like a table number (ifn, kfn…) in every form of the manual's syntax."""
     common: set[int] | None = None
     for line in syntax:
-        m = re.search(rf"\b{re.escape(name)}\b(.*)$", line)
-        if not m:
+        at = _word_at(line, name)
+        if at < 0:
             continue
-        args = [a.strip(" []") for a in m.group(1).replace("[", ",").replace("]", "").split(",")]
+        rest = line[at + len(name) :]
+        args = [a.strip(" []") for a in rest.replace("[", ",").replace("]", "").split(",")]
         args = [a for a in args if a]
         found = {i for i, a in enumerate(args) if re.fullmatch(r"[ik]fn\w*", a)}
         common = found if common is None else common & found
     return tuple(sorted(common or ()))
+
+
+def _word_at(line: str, word: str) -> int:
+    """Where `word` first stands alone in `line`, or -1 (no regex: this runs for every opcode)."""
+    at = line.find(word)
+    while at >= 0:
+        before = line[at - 1] if at else " "
+        after = line[at + len(word)] if at + len(word) < len(line) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return at
+        at = line.find(word, at + 1)
+    return -1
 
 
 def from_csound(executable: str = "csound") -> OpcodeTable:
@@ -277,4 +296,40 @@ def default_table(
     if table is None:
         table = from_csound(executable)
     table.documented = manual_names(manual_dir)
+    table.popularity = example_counts(Path(manual_dir) / "examples", frozenset(table.forms))
     return table
+
+
+def example_counts(folder: Path, names: frozenset[str]) -> dict[str, int]:
+    """In how many example files each opcode appears (cached on disk by the folder's mtime)."""
+    if not folder.is_dir():
+        return {}
+    try:
+        from csound_assist.paths import cache_dir
+
+        store: Path | None = cache_dir() / "opcode-example-counts.json"
+    except Exception:  # noqa: BLE001 — no cache dir: count every time
+        store = None
+    stamp = f"{folder}:{folder.stat().st_mtime_ns}:{len(names)}"
+    if store is not None:
+        try:
+            data = json.loads(store.read_text())
+            if data.get("stamp") == stamp:
+                return dict(data["counts"])
+        except (OSError, ValueError, KeyError):
+            pass
+    counts: dict[str, int] = {}
+    for path in folder.glob("*.csd"):
+        try:
+            words = set(IDENT_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+        for w in words & names:
+            counts[w] = counts.get(w, 0) + 1
+    if store is not None:
+        with contextlib.suppress(OSError):
+            store.write_text(json.dumps({"stamp": stamp, "counts": counts}))
+    return counts
+
+
+IDENT_RE = re.compile(r"[A-Za-z_]\w*")

@@ -407,8 +407,16 @@ def _unknown(
     if ranked and ranked[0][1] <= max(2, len(tok.text) // 3):
         best = [i for i, (_c, d) in enumerate(ranked) if d == ranked[0][1]]
         fitting = [i for i in best if fit[i]]
-        if len(best) == 1 or len(fitting) == 1:
-            first = best[0] if len(best) == 1 else fitting[0]
+        pop = [ctx.table.popularity.get(matches[i], 0) for i in fitting]
+        # A tie among fitting names goes to one used in 3× as many manual examples as the next.
+        clear = len(pop) > 1 and sorted(pop)[-1] >= 3 * max(sorted(pop)[-2], 1)
+        if len(best) == 1 or len(fitting) == 1 or clear:
+            if len(best) == 1:
+                first = best[0]
+            elif len(fitting) == 1:
+                first = fitting[0]
+            else:
+                first = fitting[pop.index(max(pop))]
             matches.insert(0, matches.pop(first))
             unique = True
     fixes = [
