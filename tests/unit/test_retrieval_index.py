@@ -284,3 +284,4 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path: Path, corpus: P
         report = index.update([corpus])
         assert report.changes.added == [str(corpus.resolve() / "extra.csd")]
     assert not list(root.glob(".build-*"))
+    assert not list(Path("/dev/shm").glob(f"csound-assist-build-{child.pid}-*"))

@@ -675,7 +675,25 @@ def _scratch_dir(points: int, dimension: int) -> Path | None:
         return None
     if free < 4 * points * (dimension * 4 + 2048) + (64 << 20):
         return None
-    return Path(tempfile.mkdtemp(prefix="csound-assist-build-", dir=shm))
+    _remove_orphan_scratch(shm)
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=shm))
+
+
+SCRATCH_PREFIX = "csound-assist-build-"
+
+
+def _remove_orphan_scratch(base: Path) -> None:
+    """Scratch folders of builds whose process died (killed builds cannot clean up)."""
+    for path in base.glob(f"{SCRATCH_PREFIX}*"):
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # alive under another user, or not ours to judge
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:
