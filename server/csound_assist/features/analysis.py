@@ -330,7 +330,7 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
                     out.comment_blocks.append(comment_run)
         region = out.regions[i]
         if region == "sco":
-            ev = _score_event(line, i)
+            ev = _score_event(line, i, raw)
             if ev:
                 out.score.append(ev)
             continue
@@ -416,16 +416,15 @@ def _doc_above(raw: list[str], i: int) -> str:
     return "\n".join(d for d in docs if d)
 
 
-def _score_event(line: str, i: int) -> ScoreEvent | None:
+def _score_event(line: str, i: int, raw: str) -> ScoreEvent | None:
+    """Fields are found in the blanked line (no comments), their text read from the raw one."""
     m = re.match(r"\s*([a-zA-Z{}])", line)
     if not m:
         return None
     letter = Token(m.group(1), i, m.start(1), m.end(1))
-    fields = [Token(f.group(0), i, f.start(), f.end())
-              for f in re.finditer(r'"[^"]*"|[^\s"]+', line[m.end(1):])]
-    for f in fields:
-        f.start += m.end(1)
-        f.end += m.end(1)
+    base = m.end(1)
+    fields = [Token(raw[base + f.start(): base + f.end()], i, base + f.start(), base + f.end())
+              for f in re.finditer(r'"[^"]*"|[^\s"]+', line[base:])]
     return ScoreEvent(letter, fields)
 
 
