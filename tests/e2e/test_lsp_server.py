@@ -141,3 +141,84 @@ async def wait_diagnostics(client: LanguageClient, uri: str, timeout: float = 30
             await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
 
     await asyncio.wait_for(published(), timeout)
+
+
+async def test_navigation_features(client: LanguageClient) -> None:
+    await wait_ready(client)
+    text = SAMPLE.read_text()
+    uri = open_doc(client, text)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    enc = client.encoding  # type: ignore[attr-defined]
+    sh = await client.text_document_signature_help_async(types.SignatureHelpParams(
+        text_document=ident, position=pos_of(text, "moogladder aSaw, ", 17, enc)))
+    assert sh is not None and sh.active_parameter == 1
+    syms = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=ident))
+    assert syms[0].name == "CsoundSynthesizer"
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=ident))
+    assert len(folds) >= 6
+    defs = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=ident, position=pos_of(text, 'i "Pad"', 3, enc)))
+    assert defs[0].range.start.line == text.splitlines().index("instr Pad")
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=ident, position=pos_of(text, "kEnv  madsr", 1, enc),
+        context=types.ReferenceContext(include_declaration=True)))
+    assert len(refs) == 2  # the definition and `aSig = aSig * kEnv`
+    edit = await client.text_document_rename_async(types.RenameParams(
+        text_document=ident, position=pos_of(text, "kEnv  madsr", 1, enc), new_name="kAmpEnv"))
+    assert len(edit.changes[uri]) == 2
+    ws = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Gain"))
+    assert [w.name for w in ws] == ["opcode Gain"]
+
+
+async def test_incremental_changes_keep_features_right(client: LanguageClient) -> None:
+    await wait_ready(client)
+    text = SAMPLE.read_text()
+    uri = open_doc(client, text)
+    row = text.splitlines().index("  aSig  = aSig * kEnv")
+    # Type "  aNew " on a fresh line, one character per didChange, after an emoji comment.
+    typed = '  ; 🎹\n  aNew '
+    line, col = row, 0
+    version = 1
+    for ch in typed:
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=col),
+                                  end=types.Position(line=line, character=col)), text=ch)]))
+        if ch == "\n":
+            line, col = line + 1, 0
+        else:
+            col += units(ch, client.encoding)  # type: ignore[attr-defined]
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=col)))
+    labels = {item.label for item in result.items}
+    assert {"vco2", "moogladder"} <= labels and "metro" not in labels
+
+
+async def test_progress_and_status(client: LanguageClient) -> None:
+    await wait_ready(client)
+    status = client.statuses[-1]  # type: ignore[attr-defined]
+    assert status.server == "ready" and status.knowledge.opcodes > 1000
+    assert status.csound is None or status.csound[0].isdigit()
+    if client.capabilities.window and client.capabilities.window.work_done_progress:
+        reports = [r for rs in client.progress_reports.values() for r in rs]
+        assert any(getattr(r, "kind", "") == "begin" for r in reports)
+        assert any(getattr(r, "kind", "") == "end" for r in reports)
+
+
+async def test_bad_requests_get_neutral_answers(client: LanguageClient) -> None:
+    await wait_ready(client)
+    ident = types.TextDocumentIdentifier(uri=(DATA / "never-opened.csd").as_uri())
+    far = types.Position(line=10_000, character=10_000)
+    assert await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=far)) is None
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=ident, position=far))
+    assert not result.items
+    uri = open_doc(client, "\x00\ud83c<CsInstruments>\ninstr\n 🎹 = (((\n", "weird.csd")
+    assert await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=far)) is None
