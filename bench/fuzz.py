@@ -22,7 +22,8 @@ from csound_assist.lsp.fuzz import FuzzReport, drive, seed_files  # noqa: E402
 
 
 async def run(mutants: int, seed: int) -> FuzzReport:
-    seeds = seed_files(Path(load_config().csound.manual_dir), sorted((ROOT / "examples").glob("*.csd")))
+    examples = sorted((ROOT / "examples").glob("*.csd"))
+    seeds = seed_files(Path(load_config().csound.manual_dir), examples)
     if not seeds:
         raise SystemExit("no seed files: install csound-doc (manual examples) or add examples/")
     client = make_test_lsp_client()
@@ -31,7 +32,8 @@ async def run(mutants: int, seed: int) -> FuzzReport:
         capabilities=client_capabilities("visual-studio-code")))
 
     def progress(i: int, report: FuzzReport) -> None:
-        print(f"fuzz: {i}/{mutants} mutants, {report.requests} requests", file=sys.stderr, flush=True)
+        print(f"fuzz: {i}/{mutants} mutants, {report.requests} requests", file=sys.stderr,
+              flush=True)
 
     report = await drive(client, seeds, mutants, seed=seed, progress=progress)
     alive = client._server is not None and client._server.returncode is None  # noqa: SLF001
@@ -51,8 +53,9 @@ def main() -> int:
     args = parser.parse_args()
     report = asyncio.run(run(args.mutants, args.seed))
     print("## lsp fuzz\n")
-    print(f"{report.documents} documents ({args.mutants} mutants of the manual's examples plus a 1 MB "
-          f"single line and a 5 MB file), {report.requests} requests in {report.seconds:.0f} s.\n")
+    print(f"{report.documents} documents ({args.mutants} mutants of the manual's examples plus a "
+          f"1 MB single line and a 5 MB file), {report.requests} requests in "
+          f"{report.seconds:.0f} s.\n")
     print("| measure | value |\n| --- | --- |")
     print(f"| requests answered | {report.answered} / {report.requests} |")
     print(f"| escaped exceptions (error responses) | {report.error_responses} |")

@@ -1,8 +1,11 @@
-"""Language-server latency through a real LSP client on a 5,000-line .csd (prints a markdown section).
+"""Language-server latency through a real LSP client on a 5,000-line .csd (prints a markdown
+section).
 
 Measured: hover and completion (server-side handler time, and the client's round trip), and
-didChange → tree updated (the document store's incremental edit + re-parse). Baseline in the same run:
-a from-scratch parse of the same document, which is what every keystroke would cost without `Tree.edit`.
+didChange → tree updated (the document store's incremental edit + re-parse). Baseline in the same
+run:
+a from-scratch parse of the same document, which is what every keystroke would cost without
+`Tree.edit`.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def make_csd(lines: int = 5000) -> str:
         body.append(INSTR.format(n=n))
         n += 1
     score = "</CsInstruments>\n<CsScore>\n" + "".join(
-        f"i {i} {i % 10} 1 8.00 -12\n" for i in range(1, 41)) + "e\n</CsScore>\n</CsoundSynthesizer>\n"
+        f"i {i} {i % 10} 1 8.00 -12\n" for i in range(1, 41))
+    score += "e\n</CsScore>\n</CsoundSynthesizer>\n"
     return head + "".join(body) + score
 
 
@@ -89,8 +93,9 @@ async def main() -> int:
     for _ in range(300):
         row = rng.choice(hover_rows)
         t0 = time.perf_counter()
-        h = await client.text_document_hover_async(types.HoverParams(
-            text_document=ident, position=types.Position(line=row, character=lines[row].index("moog") + 3)))
+        at = types.Position(line=row, character=lines[row].index("moog") + 3)
+        h = await client.text_document_hover_async(types.HoverParams(text_document=ident,
+                                                                      position=at))
         rt_hover.append((time.perf_counter() - t0) * 1000)
         assert h is not None and "Moog ladder" in h.contents.value
     for _ in range(300):
@@ -144,8 +149,9 @@ async def main() -> int:
         if not values:
             print(f"| {name} | 0 | – | – | {target or ''} |")
             continue
-        ok = "" if target is None else (f"≤ {target} ✅" if p95(values) <= target else f"≤ {target} ❌")
-        print(f"| {name} | {len(values)} | {statistics.median(values):.2f} | {p95(values):.2f} | {ok} |")
+        ok = "" if target is None else f"≤ {target} " + ("✅" if p95(values) <= target else "❌")
+        med = statistics.median(values)
+        print(f"| {name} | {len(values)} | {med:.2f} | {p95(values):.2f} | {ok} |")
     print(f"\nFeature failures during the run: {stats.get('failures') or 'none'}.")
     return 0
 

@@ -1,4 +1,5 @@
-"""`csound-assist hover` and `complete`: the CLI twins of the server's features (1-based LINE COL)."""
+"""`csound-assist hover` and `complete`: the CLI twins of the server's features (1-based LINE
+COL)."""
 
 from __future__ import annotations
 

@@ -80,7 +80,8 @@ async def test_hover_moogladder(client: LanguageClient) -> None:
     text = SAMPLE.read_text()
     uri = open_doc(client, text)
     result = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=pos_of(text, "moogladder", 3)))
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=pos_of(text, "moogladder", 3, client.encoding)))  # type: ignore[attr-defined]
     assert result is not None
     assert "Moog ladder lowpass filter" in result.contents.value
 
@@ -100,7 +101,8 @@ async def test_completion_after_audio_output(client: LanguageClient) -> None:
 async def test_utf16_positions_after_emoji_and_cjk(client: LanguageClient) -> None:
     await wait_ready(client)
     line = '  aZ = moogladder(aSaw, strlen("🎹音"), 0) + moogladder(aSaw, 1, 0)'
-    text = SAMPLE.read_text().replace("  outs aSig, aSig\nendin", f"{line}\n  outs aSig, aSig\nendin")
+    end = "  outs aSig, aSig\nendin"
+    text = SAMPLE.read_text().replace(end, f"{line}\n{end}")
     uri = open_doc(client, text)
     second = line.rindex("moogladder")
     start = units(line[:second], client.encoding)  # type: ignore[attr-defined]

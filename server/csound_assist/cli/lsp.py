@@ -1,6 +1,7 @@
 """`csound-assist serve`, `hover` and `complete`: the language server and its CLI twins.
 
-`hover` and `complete` take 1-based LINE and COL (COL counts characters, as editors show them) and call
+`hover` and `complete` take 1-based LINE and COL (COL counts characters, as editors show them) and
+call
 the same engine functions as the server.
 """
 

@@ -1,9 +1,14 @@
-"""A document outline: sections, instruments, UDOs, statements, variables, macros, labels, score events.
+"""A document outline: sections, instruments, UDOs, statements, variables, macros, labels, score
+events.
 
-Csound is line-oriented, so the outline is built per line from the text with comments and string contents
-blanked out (columns preserved). It is computed once per document version and shared by every feature;
-the tree (`csound_assist.parsing`) refines what the text cannot tell — e.g. whether the cursor sits inside
-a comment or string — see `features.context`. Working from lines keeps every feature useful on files that
+Csound is line-oriented, so the outline is built per line from the text with comments and string
+contents
+blanked out (columns preserved). It is computed once per document version and shared by every
+feature;
+the tree (`csound_assist.parsing`) refines what the text cannot tell — e.g. whether the cursor sits
+inside
+a comment or string — see `features.context`. Working from lines keeps every feature useful on files
+that
 are too large to parse and on code so broken that the tree is mostly ERROR nodes.
 """
 
@@ -34,9 +39,10 @@ _MACRO_USE = re.compile(r"\$(\w+)")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 HEADER_VARS = ("sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4")
-KEYWORDS = frozenset(
-    ["instr", "endin", "opcode", "endop", "if", "then", "ithen", "kthen", "elseif", "else", "endif", "while", "until", "do", "od", "goto", "igoto", "kgoto", "return", "rireturn"]
-)
+KEYWORDS = frozenset((
+    "instr", "endin", "opcode", "endop", "if", "then", "ithen", "kthen", "elseif", "else", "endif",
+    "while", "until", "do", "od", "goto", "igoto", "kgoto", "return", "rireturn",
+))
 # Rate of a variable from its name (after an optional g prefix).
 RATE_PREFIXES = {"a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w"}
 CODE_SECTIONS = {"orc", "sco", "options"}
@@ -282,7 +288,7 @@ def _skip_brackets(code: str, p: int) -> int:
 
 
 def build_outline(doc: Document, kb: Any = None) -> Outline:
-    """Build (or fetch the cached) outline of `doc`; `kb` (may be None while loading) tells opcodes."""
+    """Build (or fetch the cached) outline of `doc`; `kb` (None while loading) names opcodes."""
     opcodes = kb.opcodes if kb is not None else {}
     # Keyed by the knowledge base: an outline built before it loaded is rebuilt once it is there.
     return doc.cached(f"outline:{id(kb)}", lambda: _build(doc, opcodes.__contains__))
@@ -358,7 +364,8 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         out.statements[i] = st
         if st.label is not None:
             out.labels.append((st.label, current))
-        if current is not None and current.kind == "opcode" and st.opcode and st.opcode.text == "xin":
+        is_xin = st.opcode is not None and st.opcode.text == "xin"
+        if current is not None and current.kind == "opcode" and is_xin:
             current.arg_names = [t.text for t in st.outputs]
         for tok in st.outputs:
             _define(out, tok, current, st)
@@ -465,7 +472,7 @@ class _LazyCode(Sequence[str]):
 
 
 class _LazyRegions(Sequence[str]):
-    """`_regions` for one line at a time: the nearest section tag above decides (reduced analysis)."""
+    """`_regions` one line at a time: the nearest section tag above decides (reduced analysis)."""
 
     _NAMES = {"csinstruments": "orc", "csscore": "sco", "csoptions": "options"}
 

@@ -1,6 +1,7 @@
 """Completion: what fits at the cursor, read from the context (see `features.context`).
 
-Opcode items carry a short `detail` (the signature) and the name in `data`; the full documentation is
+Opcode items carry a short `detail` (the signature) and the name in `data`; the full documentation
+is
 filled in by `resolve`, so a list of ~1,500 opcodes stays cheap to build and to send.
 """
 
@@ -62,7 +63,7 @@ def _with_edit(item: types.CompletionItem, rng: types.Range) -> types.Completion
 
 
 def _matches(prefix: str, label: str) -> bool:
-    """Case-insensitive subsequence match whose first character matches the label's (as editors do)."""
+    """Case-insensitive subsequence match anchored at the first character (as editors do)."""
     prefix, label = prefix.lower(), label.lower()
     if not label.startswith(prefix[0]):
         return False

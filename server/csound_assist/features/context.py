@@ -1,8 +1,11 @@
 """What the cursor is at: the context that completion, hover and signature help branch on.
 
-The section (options / orchestra / score) and the enclosing instrument or UDO come from the outline; the
-tree, when there is one, decides whether the cursor sits in a comment or string (the lexical blanking is
-the fallback). The statement under the cursor is read from the current line, since code being typed is
+The section (options / orchestra / score) and the enclosing instrument or UDO come from the outline;
+the
+tree, when there is one, decides whether the cursor sits in a comment or string (the lexical
+blanking is
+the fallback). The statement under the cursor is read from the current line, since code being typed
+is
 usually not yet a valid statement and would be an ERROR node in the tree.
 """
 
@@ -65,8 +68,8 @@ def in_opaque(doc: Document, outline: Outline, pos: Pos) -> bool:
             while node is not None:
                 if _OPAQUE_NODE.search(node.type) and node.start_byte < b <= node.end_byte:
                     # The cursor right after a closing quote is outside the string.
-                    if "string" in node.type and b == node.end_byte and node.end_byte - node.start_byte > 1:
-                        return False
+                    closed = node.end_byte - node.start_byte > 1
+                    return not ("string" in node.type and b == node.end_byte and closed)
                     return True
                 node = node.parent
             return False

@@ -1,4 +1,5 @@
-"""Go to definition and find references: instruments (with score `i` events and schedule/event/subinstr
+"""Go to definition and find references: instruments (with score `i` events and
+schedule/event/subinstr
 calls), UDOs, global and local variables, macros and labels."""
 
 from __future__ import annotations
@@ -146,7 +147,8 @@ def reference_spans(doc: Document, kb: Any, sym: Symbol) -> list[Span]:
     for i in lines:
         if outline.regions[i] != "orc":
             continue
-        spans += [Span.on_line(i, a, b) for a, b in identifier_occurrences(outline.code[i], sym.name)]
+        found = identifier_occurrences(outline.code[i], sym.name)
+        spans += [Span.on_line(i, a, b) for a, b in found]
     return spans
 
 

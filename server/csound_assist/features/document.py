@@ -1,11 +1,16 @@
 """One open Csound document: its bytes, its tree, and position conversion.
 
-The source of truth is `source` (valid UTF-8 bytes, what tree-sitter reads). Client positions arrive in
-the negotiated encoding (UTF-16 unless the client asked for UTF-8/UTF-32); every conversion goes through
-`Document`, so feature engines work in (line, code-point column) and never count code units themselves.
+The source of truth is `source` (valid UTF-8 bytes, what tree-sitter reads). Client positions arrive
+in
+the negotiated encoding (UTF-16 unless the client asked for UTF-8/UTF-32); every conversion goes
+through
+`Document`, so feature engines work in (line, code-point column) and never count code units
+themselves.
 
-Edits are applied incrementally: each change is converted to a byte range, mirrored into the old tree with
-`Tree.edit`, and the tree is re-parsed once per notification with the old tree as a hint, so tree-sitter
+Edits are applied incrementally: each change is converted to a byte range, mirrored into the old
+tree with
+`Tree.edit`, and the tree is re-parsed once per notification with the old tree as a hint, so
+tree-sitter
 reuses every untouched subtree. Lines are split on "\\n" only, as tree-sitter counts rows.
 """
 
@@ -13,9 +18,9 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +98,8 @@ def char_to_units(line: str, char: int, encoding: str = UTF16) -> int:
 
 
 def to_utf8(text: str) -> bytes:
-    # Lone surrogates (possible in JSON) become "?": one code point for one, so columns stay aligned.
+    # Lone surrogates (possible in JSON) become "?": one code point for one, so columns stay
+    # aligned.
     return text.encode("utf-8", "replace")
 
 
@@ -125,7 +131,8 @@ class Document:
         self.line_starts = [0, *_newlines(self.source, 0)]
         self._reparse(full=True)
 
-    # -- construction ---------------------------------------------------------------------------------
+    # -- construction
+    # ---------------------------------------------------------------------------------
     @classmethod
     def from_text(cls, uri: str, text: str, **kwargs: Any) -> Document:
         return cls(uri=uri, source=to_utf8(text), **kwargs)
@@ -138,7 +145,8 @@ class Document:
         kwargs.setdefault("kind", kind_for(str(path)))
         return cls.from_text(path.resolve().as_uri(), text, **kwargs)
 
-    # -- derived views (cached per edit) -------------------------------------------------------------
+    # -- derived views (cached per edit)
+    # -------------------------------------------------------------
     @property
     def too_large(self) -> bool:
         return len(self.source) > self.max_bytes
@@ -165,7 +173,8 @@ class Document:
         lines = self.lines
         return lines[index] if 0 <= index < len(lines) else ""
 
-    # -- conversions -----------------------------------------------------------------------------------
+    # -- conversions
+    # -----------------------------------------------------------------------------------
     def pos_from_client(self, line: int, character: int) -> Pos:
         """Client (line, code units) → engine Pos, clamped into the document."""
         lines = self.lines
@@ -201,12 +210,14 @@ class Document:
         line = bisect_right(self.line_starts, offset) - 1
         return line, offset - self.line_starts[line]
 
-    # -- edits ------------------------------------------------------------------------------------------
+    # -- edits
+    # ------------------------------------------------------------------------------------------
     def apply_changes(self, changes: Iterable[tuple[tuple[int, int, int, int] | None, str]],
                       version: int | None = None) -> None:
         """Apply LSP content changes in order, then re-parse once.
 
-        Each change is ((start_line, start_units, end_line, end_units) | None, new_text); None means the
+        Each change is ((start_line, start_units, end_line, end_units) | None, new_text);
+        None means the
         whole document is replaced.
         """
         full = False

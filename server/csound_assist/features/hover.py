@@ -1,4 +1,5 @@
-"""Hover: opcode docs (with the parameter under the cursor), variables, instruments, UDOs, GENs, score
+"""Hover: opcode docs (with the parameter under the cursor), variables, instruments, UDOs, GENs,
+score
 p-fields, macros, header variables and command-line flags."""
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def _block_markdown(block: Block) -> str:
     return text
 
 
-def _score_hover(doc: Document, kb: Any, outline: Outline, pos: Pos, line: str) -> types.Hover | None:
+def _score_hover(doc: Document, kb: Any, outline: Outline, pos: Pos,
+                 line: str) -> types.Hover | None:
     code = outline.code[pos.line]
     m = re.match(r"\s*([A-Za-z])", code)
     if m is None:

@@ -1,6 +1,8 @@
-"""Read-only helpers over the knowledge base (`csound_assist.knowledge`) shared by the feature engines.
+"""Read-only helpers over the knowledge base (`csound_assist.knowledge`) shared by the feature
+engines.
 
-Every function accepts `kb=None` (the knowledge base still loading) and then returns an empty answer.
+Every function accepts `kb=None` (the knowledge base still loading) and then returns an empty
+answer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Conversion of engine spans into `lsprotocol` values (client position encoding applied here only)."""
+"""Conversion of engine spans into `lsprotocol` values (client position encoding applied here
+only)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def signature_help(doc: Document, kb: Any, pos: Pos) -> types.SignatureHelp | No
     if not sigs:
         return None
     infos = []
-    active = 0
+    fitting: int | None = None
     params = getattr(op, "params", None) or {}
     for i, sig in enumerate(sigs):
         label = kbinfo.render(op, sig)
@@ -42,11 +42,10 @@ def signature_help(doc: Document, kb: Any, pos: Pos) -> types.SignatureHelp | No
             parameters=[types.ParameterInformation(label=o, documentation=params.get(n) or None)
                         for o, n in zip(offsets, names, strict=False)],
         ))
-        # Prefer the first signature whose outputs and argument count fit what is written.
-        if active == 0 and i > 0 and call.arg_index < len(names) and _fits(sig, call.outputs):
-            if not (call.arg_index < len(kbinfo.param_names(op, sigs[0])) and _fits(sigs[0],
-                                                                                   call.outputs)):
-                active = i
+        # The first signature whose outputs and argument count fit what is written.
+        if fitting is None and call.arg_index < max(1, len(names)) and _fits(sig, call.outputs):
+            fitting = i
+    active = fitting or 0
     names = kbinfo.param_names(op, sigs[active])
     return types.SignatureHelp(signatures=infos, active_signature=active,
                                active_parameter=min(call.arg_index, max(0, len(names) - 1)))
@@ -59,7 +58,7 @@ def _fits(sig: Any, outputs: list[str]) -> bool:
 
 
 def _offsets(label: str, name: str, params: list[str]) -> list[tuple[int, int]]:
-    """[start, end) offsets of each parameter in the label, searched left to right after the name."""
+    """[start, end) offsets of each parameter in the label, searched after the name."""
     out = []
     cursor = label.find(name)
     cursor = cursor + len(name) if cursor >= 0 else 0

@@ -1,4 +1,5 @@
-"""The language server: `create_server()` builds it; `csound-assist serve` runs it (stdio or TCP)."""
+"""The language server: `create_server()` builds it; `csound-assist serve` runs it (stdio or
+TCP)."""
 
 from csound_assist.lsp.server import FEATURES, CsoundLanguageServer, create_server
 

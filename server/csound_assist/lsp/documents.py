@@ -1,6 +1,7 @@
 """Open documents with their trees, kept in sync incrementally (see `features.document.Document`).
 
-Other LSP modules subscribe with `store.on_change(callback)`: the callback gets (event, document) with
+Other LSP modules subscribe with `store.on_change(callback)`: the callback gets (event, document)
+with
 event "open" | "change" | "save" | "close", after the tree is up to date.
 """
 
@@ -81,7 +82,8 @@ class DocumentStore:
     def __len__(self) -> int:
         return len(self._docs)
 
-    def open(self, uri: str, text: str, version: int = 0, language_id: str | None = None) -> Document:
+    def open(self, uri: str, text: str, version: int = 0,
+             language_id: str | None = None) -> Document:
         doc = Document.from_text(uri, text, version=version, kind=kind_for(uri, language_id),
                                  encoding=self.encoding(), parse_fn=self.parse_fn,
                                  max_bytes=self.max_bytes)

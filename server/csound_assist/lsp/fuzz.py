@@ -1,9 +1,13 @@
-"""Bad-input fuzzing of the language server: mutants of real Csound files pushed through every feature.
+"""Bad-input fuzzing of the language server: mutants of real Csound files pushed through every
+feature.
 
 `mutate` makes one mutant (deleted, duplicated or inserted tokens, truncation mid-line, NUL bytes,
-non-BMP characters, swapped lines); `extremes` are the pathological files (a 1 MB single line, a 5 MB
-file). `drive` sends them through a started LSP client (pytest-lsp's or pygls') and counts what matters:
-requests without an answer, error responses (exceptions that escaped a handler), and whether the server
+non-BMP characters, swapped lines); `extremes` are the pathological files (a 1 MB single line, a 5
+MB
+file). `drive` sends them through a started LSP client (pytest-lsp's or pygls') and counts what
+matters:
+requests without an answer, error responses (exceptions that escaped a handler), and whether the
+server
 process is still alive. Used by tests/e2e/test_lsp_fuzz.py (a few hundred mutants) and bench/fuzz.py
 (`make fuzz`, ≥ 10,000).
 """
@@ -206,7 +210,7 @@ async def server_stats(client: Any, timeout: float = 30.0) -> dict[str, Any]:
 async def drive(client: Any, seeds: list[str], mutants: int, *, seed: int = 0,
                 include_extremes: bool = True, concurrency: int = 4,
                 progress: Any = None) -> FuzzReport:
-    """Push `mutants` mutants of `seeds` (and the extremes) through a started, initialised client."""
+    """Push `mutants` mutants of `seeds` (and the extremes) through a started client."""
     rng = random.Random(seed)
     report = FuzzReport()
     t0 = time.perf_counter()

@@ -1,8 +1,10 @@
 """The csound-assist language server: a pygls `LanguageServer` and a registry of feature modules.
 
 Each module in `csound_assist.lsp.features` exposes `register(ls)`; adding a feature is one line in
-`FEATURES`. Handlers are thin: they fetch the document from `ls.documents`, call a pure engine function
-from `csound_assist.features` inside `ls.guard(...)`, and return its result. A failure inside a feature is
+`FEATURES`. Handlers are thin: they fetch the document from `ls.documents`, call a pure engine
+function
+from `csound_assist.features` inside `ls.guard(...)`, and return its result. A failure inside a
+feature is
 logged and answered with the feature's neutral result, so one bug never takes the server down.
 """
 
@@ -71,7 +73,8 @@ class CsoundLanguageServer(LanguageServer):
         self.failures: dict[str, int] = {}
         self.timings: dict[str, list[float]] = {}
 
-    # -- isolation ----------------------------------------------------------------------------------
+    # -- isolation
+    # ----------------------------------------------------------------------------------
     def guard(self, feature: str, default: Any = None) -> Callable[[F], F]:
         """Decorate a handler so an exception is logged and answered with `default`."""
 
@@ -116,7 +119,8 @@ class CsoundLanguageServer(LanguageServer):
         if len(samples) > 10_000:
             del samples[:5_000]
 
-    # -- status and messages ------------------------------------------------------------------------
+    # -- status and messages
+    # ------------------------------------------------------------------------
     def update_status(self, **fields: Any) -> None:
         """Merge `fields` into the status and send `csound/status` (see lsp/README.md)."""
         self.status.update(fields)

@@ -1,6 +1,7 @@
 """JSON on the wire without per-request cattrs work for large, cached results.
 
-pygls serialises a result by walking it with cattrs, which for a list of ~500 completion items costs tens
+pygls serialises a result by walking it with cattrs, which for a list of ~500 completion items costs
+tens
 of milliseconds. Items that are cached anyway are unstructured once and wrapped in `Prebuilt`; the
 converter passes `Prebuilt` through untouched and `json.dumps` writes it at C speed.
 """
@@ -29,7 +30,7 @@ _cache: dict[int, tuple[Any, dict[str, Any]]] = {}
 
 
 def unstructured(value: Any) -> dict[str, Any]:
-    """The JSON form of an attrs value, cached by identity for values that live in a long-lived cache."""
+    """The JSON form of an attrs value, cached by identity (values held by a long-lived cache)."""
     hit = _cache.get(id(value))
     if hit is not None and hit[0] is value:
         return hit[1]

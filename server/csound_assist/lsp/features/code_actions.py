@@ -1,7 +1,8 @@
 """textDocument/codeAction: the diagnostics' quick fixes and a "Fix all" source action.
 
 Fixes travel inside the diagnostics (`data`) in code-point columns; the last published set for the
-document (see `diagnostics.py`) is used, so "Fix all" covers the whole file whatever range the editor
+document (see `diagnostics.py`) is used, so "Fix all" covers the whole file whatever range the
+editor
 asks about, and every edit is converted to the client's encoding here.
 """
 

@@ -1,10 +1,13 @@
-"""publishDiagnostics: compiler check + static checks per document, debounced, superseded runs cancelled.
+"""publishDiagnostics: compiler check + static checks per document, debounced, superseded runs
+cancelled.
 
 Every open/change (or save, with `editor.diagnosticsOn = "save"`) restarts the document's run: the
-previous one is cancelled (its csound process is killed by `CompilerChecker`), then an adaptive debounce
+previous one is cancelled (its csound process is killed by `CompilerChecker`), then an adaptive
+debounce
 (150–300 ms, from recent check times) lets typing settle before anything runs. The engine reports
 code-point columns; they are converted to the client's encoding here, against the same document
-version, and results for a stale version are dropped. The last published set is kept for code actions.
+version, and results for a stale version are dropped. The last published set is kept for code
+actions.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Start-up and configuration.
 
 `initialize` answers at once. On `initialized` the server asks for the editor's settings
-(`workspace/configuration`, section "csoundAssist"), then loads the knowledge base off the event loop,
+(`workspace/configuration`, section "csoundAssist"), then loads the knowledge base off the event
+loop,
 reporting `$/progress` when the client supports it and `csound/status` for the status bar. Until the
 knowledge base is there, features answer with what the document alone provides.
 """
