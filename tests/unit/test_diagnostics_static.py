@@ -284,6 +284,7 @@ FIXABLE = [
 
 
 @needs_csound
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
