@@ -155,3 +155,15 @@ async def test_argument_type_errors_list_the_opcode_forms(tmp_path: Path) -> Non
     [d] = (await run_check(text, tmp_path / "x.csd")).diagnostics
     assert d.code == Code.ARG_TYPES
     assert "found: a vco2 Sc" in d.message and "its forms: a vco2 kkoOOo" in d.message
+
+
+async def test_score_alone_is_checked_against_a_minimal_orchestra(tmp_path: Path) -> None:
+    text = "i 1 0 1\ni 2 0 x\n"
+    [d] = (await run_check(text, tmp_path / "alone.sco")).diagnostics
+    assert d.code == Code.SCORE and (d.range.start.line, d.range.start.character) == (1, 6)
+
+
+async def test_fragment_ending_inside_a_block_points_at_its_last_line(tmp_path: Path) -> None:
+    text = "opcode Foo, a, a\n  ain xin\n  xout ain\n"
+    [d] = (await run_check(text, tmp_path / "open.udo")).diagnostics
+    assert d.code == Code.SYNTAX and d.range.start.line == 2 and "end of file" in d.message

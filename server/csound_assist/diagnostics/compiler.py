@@ -132,7 +132,8 @@ def prepare(text: str, path: Path | None, workdir: Path, sco_text: str | None = 
         return Prepared([*base, "--orc", wrapper.name], workdir, Mapping(2, 0, 0, folder))
     # A score alone: its same-named orchestra if there is one, else an empty orchestra.
     orc_path = path.with_suffix(".orc") if path is not None else None
-    orc = orc_path.read_text(encoding="utf-8") if orc_path and orc_path.is_file() else "\n"
+    minimal = "sr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n"
+    orc = orc_path.read_text(encoding="utf-8") if orc_path and orc_path.is_file() else minimal
     (workdir / "orchestra.orc").write_text(orc, encoding="utf-8")
     target.write_text(text, encoding="utf-8")
     return Prepared([*base, "orchestra.orc", name], workdir, Mapping(99, 0, 0, folder))

@@ -251,6 +251,10 @@ def _syntax(m: re.Match[str], doc: _Doc, mapping: Mapping) -> lsp.Diagnostic:
     ctx = m.group("ctx")
     ctx = ctx[1:] if ctx.startswith(" ") else ctx
     ctx = ctx[:-1] if ctx.endswith(" ") else ctx
+    if chain and chain[0][1] < mapping.main_index:
+        # In the generated wrapper, after the fragment: the fragment ended inside a block.
+        last = max((i for i, t in enumerate(doc.lines) if t.strip()), default=0)
+        return diagnostic(*doc.line_range(last), message, Code.SYNTAX, source=SOURCE_COMPILER)
     if chain and chain[0][1] != mapping.main_index:
         return _in_include(chain, mapping, doc, message, csound_line, Code.SYNTAX)
     line = _doc_line(csound_line, mapping)
