@@ -1,5 +1,6 @@
 // The checks run by run.mjs, in order, against one code-server page. Each returns a detail string
 // or throws. They drive the UI the way a user does: Explorer, keyboard, mouse, Problems panel.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const EDITOR = '.editor-instance .monaco-editor';
@@ -299,6 +300,31 @@ export const checks = [
       }, 60_000, 500);
       await shot(page, shots, 'fix-all');
       return `${before} → ${after} problems`;
+    },
+  },
+  {
+    name: 'restart-on-settings',
+    async run({ page, workspace, readLog }) {
+      // Two settings edits in quick succession: one debounced restart, and the server comes back.
+      const count = () => (readLog().match(/Restarting the server: settings changed/g) ?? []).length;
+      const before = count();
+      // Workspace settings, as a user editing .vscode/settings.json would.
+      const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+      mkdirSync(path.dirname(settingsFile), { recursive: true });
+      const edit = (patch) => {
+        const s = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
+        writeFileSync(settingsFile, JSON.stringify({ ...s, ...patch }, null, 2));
+      };
+      edit({ 'csoundAssist.model.backend': 'ollama' });
+      await page.waitForTimeout(200);
+      edit({ 'csoundAssist.model.backend': 'llama-cpp' });
+      await until(page, 'the restart', async () => count() > before, 30_000, 500);
+      const item = await statusItem(page);
+      await until(page, 'the server ready again', async () => /server ready/.test((await item.getAttribute('aria-label')) ?? ''), 120_000, 500);
+      await page.waitForTimeout(2_000); // a second, undebounced restart would show up by now
+      const restarts = count() - before;
+      if (restarts !== 1) throw new Error(`${restarts} restarts for two quick edits`);
+      return 'one restart for two edits; server ready again';
     },
   },
 ];

@@ -115,7 +115,7 @@ try {
     if (only.length && !only.includes(c.name)) continue;
     const t0 = Date.now();
     try {
-      const detail = await c.run({ page, shots, facts });
+      const detail = await c.run({ page, shots, facts, workspace, readLog: extensionLog });
       console.log(`PASS ${c.name} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${detail ?? ''}`);
       passed++;
     } catch (e) {
