@@ -11,6 +11,10 @@ A pure engine (no pygls): the LSP layer and the CLI call these.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
 from csound_assist.diagnostics.compiler import (
     CheckResult,
     CompilerChecker,
@@ -41,27 +45,24 @@ from csound_assist.diagnostics.stderr import Mapping, parse_stderr
 
 async def check_document(
     text: str,
-    path: object = None,
+    path: Path | None = None,
     *,
     checker: CompilerChecker | None = None,
     key: str | None = None,
-) -> list:
-    """Compiler and static diagnostics together (what the CLI shows), static ones deduplicated."""
-    from pathlib import Path
-
-    p = Path(str(path)) if path is not None else None
+) -> list[lsp.Diagnostic]:
+    """Compiler and static diagnostics together, as the CLI shows them."""
     checker = checker or CompilerChecker()
-    compiled = await checker.check(key or str(p), text, p)
-    return merge(compiled, static_checks(text, p))
+    compiled = await checker.check(key or str(path), text, path)
+    return merge(compiled, static_checks(text, path))
 
 
-def merge(compiled: list, static: list) -> list:
-    """Compiler and static diagnostics; where both start at one place, the static one (which
-    explains more and carries fixes) stays, with the compiler's words appended."""
+def merge(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
+    """Compiler and static diagnostics; where an error of each starts at one place, the static one
+    (which explains more and carries fixes) stays, with the compiler's words appended."""
     by_start = {
         (d.range.start.line, d.range.start.character): d
         for d in static
-        if d.severity == compiled_severity_error()
+        if d.severity == lsp.DiagnosticSeverity.Error
     }
     out = []
     for d in compiled:
@@ -71,12 +72,6 @@ def merge(compiled: list, static: list) -> list:
             continue
         out.append(d)
     return [*out, *static]
-
-
-def compiled_severity_error() -> object:
-    from lsprotocol.types import DiagnosticSeverity
-
-    return DiagnosticSeverity.Error
 
 
 __all__ = [
