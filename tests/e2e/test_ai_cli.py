@@ -46,19 +46,20 @@ def run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProc
         text=True,
         capture_output=True,
         env=env,
-        timeout=300,
+        timeout=900,
     )
 
 
 @pytest.mark.slow
 def test_generate_writes_nothing_unless_it_compiles(tmp_path: Path):
     out = tmp_path / "tone.csd"
-    proc = run(["generate", "a sine tone", "-o", str(out), "--rounds", "1"], tmp_path)
+    # No repair round: the loop itself is covered in-process; this checks the command's contract.
+    proc = run(["generate", "a sine tone", "-o", str(out), "--rounds", "0"], tmp_path)
     if proc.returncode == 0:
         assert out.exists()  # the model got lucky: then the file compiles (checked by generate)
     else:
         assert proc.returncode == 1 and not out.exists()
-        assert "No compiling CSD after 2 round(s)" in proc.stderr
+        assert "No compiling CSD after 1 round(s)" in proc.stderr
 
 
 def test_explain_reads_a_pipe_and_streams(tmp_path: Path):
