@@ -241,6 +241,32 @@ export const checks = [
     },
   },
   {
+    name: 'editing',
+    async run({ page, shots }) {
+      // The language configuration: indentation rules for instr/endin and `;` line comments.
+      await openFile(page, 'fm-bell.csd');
+      const box = await wordBox(page, 'giSine');
+      if (!box) throw new Error('"giSine" not visible');
+      await page.mouse.click(box.x + 1, box.y + box.h / 2);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      for (const line of ['instr 9', 'aX = 0', 'endin']) {
+        await page.keyboard.type(line, { delay: 20 });
+        if (line !== 'endin') await page.keyboard.press('Enter');
+      }
+      await page.keyboard.press('Control+/');
+      const text = await until(page, 'the typed instrument', async () => {
+        const t = await editorText(page);
+        return /instr 9\n[ \t]+aX = 0\n; endin/.test(t) ? t : null;
+      }, 10_000);
+      await shot(page, shots, 'editing');
+      const block = /instr 9\n[ \t]+aX = 0\n; endin/.exec(text)[0];
+      for (let i = 0; i < 8; i++) await page.keyboard.press('Control+Z');
+      return JSON.stringify(block);
+    },
+  },
+  {
     name: 'diagnostic',
     required: true,
     async run({ page, shots }) {
