@@ -283,8 +283,8 @@ async def main_async(args: argparse.Namespace) -> str:
         "",
         f"p95 ratio compiler check / raw csound on the file: **{ratio:.2f}×** (goal ≤ 1.2×); "
         f"/ raw csound on the same prepared copy: **{ratio_same:.2f}×** (our own overhead). The "
-        "check is often faster than csound on the file as written because the checked copy drops "
-        "`<CsOptions>` (no `-odac`, MIDI or plugin flags) and runs with `-n -d`. "
+        "checked copy drops `<CsOptions>` (no `-odac`, MIDI or plugin flags) and runs with "
+        "`-n -d`, which can make it faster than csound on the file as written. "
         "No ctcsound worker was built: every check is a fresh process.",
     ]
     return "\n".join(lines)
