@@ -85,6 +85,8 @@ class OpcodeTable:
     documented: frozenset[str] = frozenset()
     # How many manual examples use each opcode: breaks ties between equally near suggestions.
     popularity: dict[str, int] = field(default_factory=dict)
+    # Forms as the manual writes them (`ares vco2 kamp, kcps [, imode]`), from the knowledge base.
+    rendered: dict[str, list[str]] = field(default_factory=dict)
 
     def __contains__(self, name: object) -> bool:
         return name in self.forms or name in self.documented
@@ -132,7 +134,9 @@ class OpcodeTable:
         return scored[:n]
 
     def render_forms(self, name: str) -> list[str]:
-        """Each form as Csound writes it in its own messages: `outs name ins`."""
+        """Each form as the manual writes it, else as Csound's messages do: `outs name ins`."""
+        if self.rendered.get(name):
+            return self.rendered[name]
         return [
             f"{outs or '(none)'} {name} {ins}".rstrip() for outs, ins in self.forms.get(name, [])
         ]
@@ -216,6 +220,8 @@ def from_knowledge_base(kb: Any) -> OpcodeTable:
     table = OpcodeTable(table_args=dict(_TABLE_ARGS))
     for name, op in kb.opcodes.items():
         table.forms[name] = [(s.outputs, s.inputs) for s in op.signatures] or [("", "")]
+        with contextlib.suppress(Exception):  # a form it cannot render: codes will do
+            table.rendered[name] = list(dict.fromkeys(s.render(name) for s in op.signatures))
         positions = _table_positions(getattr(op, "syntax", []) or [], name)
         if positions:
             table.table_args[name] = positions
