@@ -83,12 +83,13 @@ export async function checkServer(python: string): Promise<ServerCheck> {
   }
   const version = r.stdout.trim().split('\n')[0] ?? '';
   if (r.code === 0) return { ok: true, pythonVersion: version };
-  const tail = r.stderr.trim().split('\n').slice(-3).join('\n');
+  // The exception line says it all; the traceback above it goes to the log only.
+  const tail = r.stderr.trim().split('\n').filter((l) => l.trim()).at(-1)?.trim() ?? '';
   if (tail.includes('Python 3.11 or newer')) {
     return { ok: false, reason: 'tooOld', detail: `${python} is Python ${version}; 3.11 or newer is required` };
   }
   if (!version) return { ok: false, reason: 'noInterpreter', detail: `${python} did not run: ${tail}` };
-  return { ok: false, reason: 'notImportable', detail: `${python} (Python ${version}) cannot import ${SERVER_MODULE}: ${tail}` };
+  return { ok: false, reason: 'notImportable', detail: `${python} (Python ${version}) cannot import ${SERVER_MODULE} (${tail}).` };
 }
 
 /** The first of `candidates` that runs and is Python ≥ 3.11. */

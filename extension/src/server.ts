@@ -305,7 +305,7 @@ export class ServerManager implements vscode.Disposable {
     if (this.notInstalledPrompted) return;
     this.notInstalledPrompted = true;
     const choice = await vscode.window.showWarningMessage(
-      `Csound Assist needs its language server (the csound_assist Python package). ${detail}`,
+      `Csound Assist needs its language server, the csound_assist Python package: ${detail}`,
       'Install Server',
       'Choose Interpreter',
       'Show Logs',

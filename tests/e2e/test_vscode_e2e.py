@@ -35,7 +35,7 @@ def _stale(vsix: Path) -> bool:
     return any(p.is_file() and "test" not in p.parts and p.stat().st_mtime > built for p in sources)
 
 
-def test_extension_in_real_vscode() -> None:
+def _run_e2e(python: str, scenario: str) -> None:
     node = shutil.which("node")
     assert node, "node is not on PATH"
     assert (TOOLS / "setup").exists(), f"no vscode-e2e tools at {TOOLS} (set VSCODE_E2E_TOOLS)"
@@ -43,7 +43,12 @@ def test_extension_in_real_vscode() -> None:
     vsix = _vsix()
     if _stale(vsix):
         subprocess.run(["npm", "run", "--silent", "package"], cwd=ROOT, check=True)
-    env = {**os.environ, "VSCODE_E2E_TOOLS": str(TOOLS), "CSOUND_ASSIST_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "VSCODE_E2E_TOOLS": str(TOOLS),
+        "CSOUND_ASSIST_PYTHON": python,
+        "E2E_SCENARIO": scenario,
+    }
     proc = subprocess.run(
         [node, str(ROOT / "extension" / "test" / "e2e" / "run.mjs")],
         cwd=ROOT,
@@ -55,3 +60,17 @@ def test_extension_in_real_vscode() -> None:
     print(proc.stdout)
     print(proc.stderr, file=sys.stderr)
     assert proc.returncode == 0, f"real-VS-Code checks failed:\n{proc.stdout[-4000:]}"
+
+
+def test_extension_in_real_vscode() -> None:
+    """Language, highlighting, status, hover, completion, editing, diagnostics, fixes, restarts."""
+    _run_e2e(sys.executable, "ready")
+
+
+def test_extension_offers_install_without_server(tmp_path: Path) -> None:
+    """An interpreter that cannot import csound_assist: "not installed" and one-click install."""
+    bare = tmp_path / "python"
+    # -I -S: no site-packages, so csound_assist is not importable; a real Python all the same.
+    bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "$@"\n')
+    bare.chmod(0o755)
+    _run_e2e(str(bare), "no-server")

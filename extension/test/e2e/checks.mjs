@@ -353,4 +353,26 @@ export const checks = [
       return 'one restart for two edits; server ready again';
     },
   },
+  {
+    name: 'offer-install',
+    scenario: 'no-server',
+    async run({ page, shots }) {
+      // An interpreter without csound_assist: the status bar says so and one click offers the install.
+      const item = await statusItem(page);
+      await until(page, 'the status bar to say not installed', async () =>
+        /server not installed/.test((await item.getAttribute('aria-label')) ?? ''), 60_000, 500);
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'csound_assist' }).first();
+      await toast.waitFor({ timeout: 30_000 });
+      const button = toast.getByRole('button', { name: 'Install Server' });
+      await button.waitFor({ timeout: 10_000 });
+      await shot(page, shots, 'offer-install');
+      await item.click();
+      const first = page.locator('.quick-input-widget .monaco-list-row').first();
+      await first.waitFor({ timeout: 10_000 });
+      const label = (await first.innerText()).trim();
+      if (!/Install the language server/.test(label)) throw new Error(`first status action: ${label}`);
+      await page.keyboard.press('Escape');
+      return `toast offers "Install Server"; status menu starts with "${label.split('\n')[0]}"`;
+    },
+  },
 ];

@@ -3,7 +3,8 @@
 // installed, points the extension at the project's virtualenv, and checks in the UI what a user sees.
 //   node extension/test/e2e/run.mjs            (after `npm run package`)
 // Env: VSCODE_E2E_TOOLS (default <repo>/../shared/tools/vscode-e2e), CSOUND_ASSIST_PYTHON (default
-// <repo>/.venv/bin/python), E2E_ONLY (comma-separated check names). Screenshots: build/e2e-shots/.
+// <repo>/.venv/bin/python), E2E_ONLY (comma-separated check names), E2E_SCENARIO (`ready`, the
+// default: a working server; `no-server`: an interpreter without it). Screenshots: build/e2e-shots/.
 // Exits 1 if any check fails, printing the extension's log.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ const tools = process.env.VSCODE_E2E_TOOLS || path.resolve(root, '..', 'shared',
 const vsix = path.join(root, 'build', `${pkg.name}-${pkg.version}.vsix`);
 const python = process.env.CSOUND_ASSIST_PYTHON || path.join(root, '.venv', 'bin', 'python');
 const build = path.join(root, 'build');
-const shots = path.join(build, 'e2e-shots');
+const shots = path.join(build, 'e2e-shots', process.env.E2E_SCENARIO === 'no-server' ? 'no-server' : '');
 const state = path.join(build, 'e2e-state');
 const workspace = path.join(build, 'e2e-workspace');
 
@@ -71,11 +72,11 @@ function extensionLog() {
 }
 
 const env = { ...process.env, ...assignments(execFileSync(path.join(tools, 'setup'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) };
-rmSync(shots, { recursive: true, force: true });
+for (const f of existsSync(shots) ? readdirSync(shots) : []) if (f.endsWith('.png')) rmSync(path.join(shots, f));
 rmSync(workspace, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 cpSync(path.join(root, 'examples'), workspace, { recursive: true });
-const facts = expectedFacts();
+const facts = process.env.E2E_SCENARIO === 'no-server' ? {} : expectedFacts();
 
 const served = assignments(
   execFileSync(path.join(tools, 'serve'), [state, workspace, vsix], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -111,7 +112,9 @@ try {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
   const only = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
+  const scenario = process.env.E2E_SCENARIO || 'ready';
   for (const c of checks) {
+    if ((c.scenario ?? 'ready') !== scenario && !(c.name === 'language')) continue;
     if (only.length && !only.includes(c.name)) continue;
     const t0 = Date.now();
     try {
