@@ -104,6 +104,15 @@ class InlineCompleter:
             return None
         return Completion(hit, cached=True, overhead_ms=(time.perf_counter() - started) * 1000)
 
+    async def warm(self) -> None:
+        """Load what the first request would otherwise pay for (the keyword index)."""
+        if self.retriever is None:
+            return
+        try:
+            await self.retriever("instr outs", 1)
+        except Exception as exc:  # noqa: BLE001
+            logger.debug("retrieval warm-up failed: {}", exc)
+
     async def _snippets(self, ctx: CursorContext) -> list[Source]:
         if self.retriever is None:
             return []

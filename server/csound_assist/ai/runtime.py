@@ -101,7 +101,7 @@ class AIRuntime:
     async def preload(self) -> None:
         """Load the model when the editor starts, so the first suggestion is not a cold one."""
         try:
-            await self.service.preload()
+            await asyncio.gather(self.service.preload(), self.completer.warm())
         except Exception as exc:  # noqa: BLE001
             logger.warning("model preload failed: {}", exc)
 
