@@ -34,10 +34,12 @@ function copyServerSource() {
   // The tree-sitter grammar's Python binding (C sources, built by pip with the system compiler).
   const grammar = path.join(root, 'grammar');
   if (existsSync(path.join(grammar, 'setup.py'))) {
-    const parts = ['setup.py', 'pyproject.toml', 'README.md', 'LICENSE', 'queries', 'src/parser.c', 'src/scanner.c', 'src/tree_sitter', 'bindings/python/tree_sitter_csound'];
+    const parts = ['setup.py', 'pyproject.toml', 'README.md', 'LICENSE', 'queries', 'src', 'bindings/python/tree_sitter_csound'];
+    // From src/ only the C sources and headers (not grammar.json / node-types.json).
+    const wanted = (src) => skip(src) && !/[\\/]src[\\/].*\.json$/.test(src);
     for (const part of parts) {
       const from = path.join(grammar, part);
-      if (existsSync(from)) cpSync(from, path.join(out, 'grammar', part), { recursive: true, filter: skip });
+      if (existsSync(from)) cpSync(from, path.join(out, 'grammar', part), { recursive: true, filter: wanted });
     }
   }
 }

@@ -375,4 +375,29 @@ export const checks = [
       return `toast offers "Install Server"; status menu starts with "${label.split('\n')[0]}"`;
     },
   },
+  {
+    name: 'install-server',
+    scenario: 'no-server',
+    async run({ page, shots, readLog }) {
+      // One click from the status bar: a virtualenv with the server pip-installed from the .vsix.
+      const item = await statusItem(page);
+      await item.click();
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Install the language server' }).first().click();
+      const useIt = page.locator('.notifications-toasts .notification-toast', { hasText: 'the server is installed in' })
+        .getByRole('button', { name: 'Use It' });
+      await until(page, 'the install to finish', async () => {
+        if (/Installing the server failed/.test(readLog())) throw new Error(readLog().split('\n').filter((l) => /pip|fail/i.test(l)).slice(-5).join(' | '));
+        return useIt.isVisible().catch(() => false);
+      }, 480_000, 1_000);
+      await shot(page, shots, 'install-done');
+      await useIt.click();
+      const label = await until(page, 'the server ready from the new environment', async () => {
+        const l = (await item.getAttribute('aria-label')) ?? '';
+        return /server ready/.test(l) ? l : null;
+      }, 180_000, 1_000);
+      await shot(page, shots, 'install-ready');
+      const venv = /Server environment ready: (\S+)/.exec(readLog())?.[1];
+      return `${label}; ${venv}`;
+    },
+  },
 ];
