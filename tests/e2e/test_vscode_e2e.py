@@ -68,7 +68,8 @@ def test_extension_in_real_vscode() -> None:
 
 
 def test_extension_offers_install_without_server(tmp_path: Path) -> None:
-    """An interpreter that cannot import csound_assist: "not installed" and one-click install."""
+    """No csound_assist for the interpreter: "not installed", then the one-click install (pip from
+    the source bundled in the .vsix into a fresh virtualenv) brings the server up."""
     bare = tmp_path / "python"
     # -I -S: no site-packages, so csound_assist is not importable; a real Python all the same.
     bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "$@"\n')
