@@ -31,7 +31,14 @@ def _stale(vsix: Path) -> bool:
     if not vsix.exists():
         return True
     built = vsix.stat().st_mtime
-    sources = [ROOT / "package.json", *(ROOT / "extension").rglob("*")]
+    # The .vsix bundles the client, the grammars and the server + grammar sources (for installs).
+    sources = [
+        ROOT / "package.json",
+        *(ROOT / "extension").rglob("*"),
+        *(ROOT / "grammar" / "textmate").glob("*.json"),
+        *(ROOT / "grammar" / "src").glob("*.[ch]"),
+        *(ROOT / "server" / "csound_assist").rglob("*.py"),
+    ]
     return any(p.is_file() and "test" not in p.parts and p.stat().st_mtime > built for p in sources)
 
 
