@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
-import { AiMethods, Commands, LANGUAGE_IDS } from './constants';
 import { firstCodeBlock } from './answers';
+import { AiMethods, Commands, LANGUAGE_IDS } from './constants';
 import { chatPanel } from './features';
-import { manualPage, onlineManualUrl, wordAt } from './manual';
 import { installServer } from './install';
+import { manualPage, onlineManualUrl, wordAt } from './manual';
 import { currentSettings, type ServerManager } from './server';
 import type { StatusBar } from './statusBar';
 
@@ -20,7 +20,6 @@ interface ChatReply {
   answer?: string;
   error?: string | null;
 }
-
 
 function isCsound(doc: vscode.TextDocument): boolean {
   return (LANGUAGE_IDS as readonly string[]).includes(doc.languageId);

@@ -186,13 +186,10 @@ export class ServerManager implements vscode.Disposable {
       this.stderrTail.clear();
       const proc = spawn(python, [...SERVER_ARGS], {
         cwd: folder,
-        env: {
-          ...process.env,
-          PYTHONUNBUFFERED: '1',
-          PYTHONIOENCODING: 'utf-8',
-          CSOUND_ASSIST_LOG_LEVEL: settings.logLevel,
-        },
+        env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
       });
+      // A spawn failure (interpreter gone since the check) must not become an uncaught 'error'.
+      proc.on('error', (e) => this.log.error(`Could not run ${python}: ${e.message}`));
       return Promise.resolve(proc);
     };
 
@@ -228,7 +225,8 @@ export class ServerManager implements vscode.Disposable {
         return false;
       },
       stdioOptions: {
-        stdout: (input, channel) => this.pipeLines(input, channel, 'info'),
+        // stdout is the LSP stream (the client reads it); only stderr is the server's log.
+        stdout: () => undefined,
         stderr: (input, channel) => this.pipeLines(input, channel, 'info'),
       },
     };
@@ -244,8 +242,9 @@ export class ServerManager implements vscode.Disposable {
       if (e.newState === State.Running) {
         this.setState('running');
         this.assumeReadyLater(client);
+      } else if (e.newState === State.Starting) {
+        this.setState('starting');
       }
-      else if (e.newState === State.Starting) this.setState('starting');
     });
 
     await client.start();
