@@ -53,7 +53,7 @@ def clean_message(stderr: str) -> str:
     return "\n".join(lines[:12]).strip()
 
 
-def run_check(csd: str, csound: str = "csound", timeout_s: float = 20.0) -> CheckResult:
+def run_check(csd: str, csound: str = "csound", timeout_s: float = 60.0) -> CheckResult:
     """`csound --syntax-check-only` on one CSD text; stdin is /dev/null so csound never waits."""
     with tempfile.TemporaryDirectory(prefix="csa-train-") as tmp:
         path = Path(tmp) / CHECK_NAME
@@ -85,7 +85,7 @@ class Checker:
         cache_path: Path | None,
         csound: str = "csound",
         workers: int = 8,
-        timeout_s: float = 20.0,
+        timeout_s: float = 60.0,
     ) -> None:
         self.csound = csound
         self.workers = workers

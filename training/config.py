@@ -70,7 +70,7 @@ class DataConfig:
     seed: int = 1234
     workers: int = 8  # csound checks wait on I/O, so more than the core count pays
     csound: str = "csound"
-    check_timeout_s: float = 20.0
+    check_timeout_s: float = 60.0  # generous: a busy machine slows csound start-up a lot
 
     def __post_init__(self) -> None:
         _check(

@@ -156,7 +156,6 @@ def _phase(
     from tqdm.auto import tqdm
 
     tc = cfg.train
-    warmup = max(1, int(tc.warmup_ratio * total_steps))
     planned = total_steps
     step, tokens, micro = 0, 0, 0
     window_loss: list[float] = []
@@ -174,6 +173,20 @@ def _phase(
         micro += 1
         if micro % tc.grad_accum:
             continue
+        if deadline is not None:
+            # Fit the schedule to the time budget from the pace so far, before every update, so
+            # warmup and decay span the steps that will really run (on a busy CPU, a handful).
+            per_step = (time.monotonic() - started) / micro * tc.grad_accum
+            fit = step + 1 + int(max(0.0, deadline - time.monotonic()) / per_step)
+            fitted = max(step + 1, min(total_steps, fit))
+            if fitted != planned:
+                if step == 0 or abs(fitted - planned) > max(2, planned // 10):
+                    logger.info(
+                        "{}: time budget allows ~{} steps ({:.0f} s/step)", name, fitted, per_step
+                    )
+                planned = fitted
+                bar.total = planned
+        warmup = max(1, int(tc.warmup_ratio * planned))
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, planned, warmup, tc.learning_rate)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,16 +196,6 @@ def _phase(
         elapsed = time.monotonic() - started
         last_loss = sum(window_loss) / len(window_loss)
         window_loss.clear()
-        # Fit the schedule to the time budget once a few steps give a reliable step time.
-        if deadline is not None and step == 3:
-            per_step = elapsed / step
-            fit = step + int((deadline - time.monotonic()) / per_step)
-            if fit < planned:
-                planned = max(step + 1, fit)
-                bar.total = planned
-                logger.info(
-                    "{}: time budget allows ~{} steps ({:.1f} s/step)", name, planned, per_step
-                )
         bar.set_postfix(loss=f"{last_loss:.3f}", tok_s=f"{tokens / elapsed:.0f}", refresh=False)
         bar.update(1)
         metrics.write(

