@@ -171,7 +171,9 @@ async def test_navigation_features(client: LanguageClient) -> None:
         text_document=ident, position=pos_of(text, "kEnv  madsr", 1, enc), new_name="kAmpEnv"))
     assert len(edit.changes[uri]) == 2
     ws = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Gain"))
-    assert [w.name for w in ws] == ["opcode Gain"]
+    assert {w.name for w in ws} == {"opcode Gain"}
+    # Both the open document and the file on disk under the workspace folder:
+    assert {w.location.uri.rsplit("/", 1)[-1] for w in ws} == {"test.csd", "lsp-sample.csd"}
 
 
 async def test_incremental_changes_keep_features_right(client: LanguageClient) -> None:
