@@ -367,7 +367,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         )
     notes = []
     if not report["retrieval"]:
-        notes.append("retrieval arm skipped: `csound_assist.retrieval` is not installed")
+        notes.append(
+            "retrieval arm skipped: no built `csound_assist.retrieval` index on this machine"
+        )
     if not report["static_checks"]:
         notes.append("static findings: `csound_assist.diagnostics` static checks not installed")
     if notes:
