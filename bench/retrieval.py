@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+
 from csound_assist.config import Config
 from csound_assist.paths import cache_dir
 from csound_assist.retrieval import EmbedderError, HashingEmbedder, Index, MiniLMEmbedder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from csound_assist.retrieval import chunking
 from csound_assist.retrieval.chunking import WHOLE_FILE_MAX_CHARS, chunk_file
 from csound_assist.retrieval.enrich import Enricher

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from csound_assist.retrieval.embedders import (
     MINILM_SHA256,
     EmbedderError,
@@ -17,8 +20,6 @@ from csound_assist.retrieval.embedders import (
     minilm_model_dir,
     verify_minilm_weights,
 )
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 
 def test_hashing_embedder_is_deterministic_and_normalised() -> None:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from csound_assist.retrieval import HashingEmbedder, Index
 from csound_assist.retrieval.enrich import Enricher
 from csound_assist.retrieval.index import DENSE_KINDS

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from csound_assist.retrieval.fusion import reciprocal_rank_fusion
 from csound_assist.retrieval.manifest import FileEntry, Manifest, sha256_file
 from csound_assist.retrieval.tokenize import tokenize
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_tokenizer_keeps_csound_words_and_identifiers_whole() -> None:
