@@ -12,8 +12,6 @@ import difflib
 import functools
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +19,9 @@ from typing import Any
 
 from loguru import logger
 
-# Output type codes → the variable rates they accept.
-_OUT_RATES = {
-    "a": "a",
-    "k": "k",
-    "i": "i",
-    "S": "S",
-    "f": "f",
-    "w": "w",
-    "m": "a",
-    "z": "k",
-    "I": "i",
-    "X": "aki",
-    "x": "ak",
-    "s": "ak",
-    "N": "akiS",
-    "F": "f",
-    "*": "akiSfw",
-    ".": "akiSfw",
-}
+from csound_assist.knowledge import types as kt
+from csound_assist.knowledge.z1 import KnowledgeBaseError, list_overloads
+
 # Arguments that are function-table numbers, by opcode and 0-based position, for when the
 # knowledge base does not name them (its syntax lines name them `ifn`, `kfn`, …).
 _TABLE_ARGS: dict[str, tuple[int, ...]] = {
@@ -106,7 +88,7 @@ class OpcodeTable:
                 return None  # an array output: the name decides nothing we check
             if position >= len(codes) and code not in "mzIN*":
                 continue
-            allowed.update(_OUT_RATES.get(code, "akiSfw"))
+            allowed.update(kt.rates(code, output=True))
         return allowed or None
 
     def close_matches(self, name: str, n: int = 5) -> list[str]:
@@ -153,7 +135,7 @@ class OpcodeTable:
                 if rate is None or not o:
                     continue
                 code = o[min(pos, len(o) - 1)]
-                if not code.endswith("[]") and rate not in _OUT_RATES.get(code, "akiSfw"):
+                if not code.endswith("[]") and rate not in kt.rates(code, output=True):
                     ok = False
             if ok:
                 return True
@@ -256,25 +238,15 @@ def _word_at(line: str, word: str) -> int:
 
 
 def from_csound(executable: str = "csound") -> OpcodeTable:
+    """Forms from Csound's own list (`csound -z1`), for when the knowledge base is missing."""
     table = OpcodeTable(table_args=dict(_TABLE_ARGS))
-    exe = shutil.which(executable)
-    if exe is None:
-        return table
     try:
-        proc = subprocess.run(
-            [exe, "-z1"], stdin=subprocess.DEVNULL, capture_output=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        logger.warning("could not list opcodes with {} -z1: {}", exe, exc)
+        overloads = list_overloads(executable, timeout=20)
+    except KnowledgeBaseError as exc:
+        logger.warning("could not list opcodes with {} -z1: {}", executable, exc)
         return table
-    for line in (proc.stdout + proc.stderr).decode(errors="replace").splitlines():
-        parts = line.split()
-        if len(parts) == 3 and re.fullmatch(r"[A-Za-z_]\w*", parts[0]):
-            outs = "" if parts[1] == "(null)" else parts[1]
-            ins = "" if parts[2] == "(null)" else parts[2]
-            table.forms.setdefault(parts[0], []).append((outs, ins))
-        elif len(parts) == 2 and re.fullmatch(r"[A-Za-z_]\w*", parts[0]) and parts[1] == "(null)":
-            table.forms.setdefault(parts[0], []).append(("", ""))
+    for o in overloads:
+        table.forms.setdefault(o.name, []).append((o.outputs, o.inputs))
     return table
 
 

@@ -96,7 +96,12 @@ OUTPUT_CODES: dict[str, TypeCode] = {
     )
 }
 
-_UNKNOWN = TypeCode("?", "akiSfw", "argument", generic_name="arg")
+ANY_RATES = "akiSfw"
+_UNKNOWN = TypeCode("?", ANY_RATES, "argument", generic_name="arg")
+
+# The same tables reduced to code → rates, for callers that only ask which rates fit.
+IN_RATES: dict[str, str] = {code: info.rates for code, info in INPUT_CODES.items()}
+OUT_RATES: dict[str, str] = {code: info.rates for code, info in OUTPUT_CODES.items()}
 
 
 def split_codes(codes: str) -> list[str]:
