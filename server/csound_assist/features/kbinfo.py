@@ -11,18 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-# Output type codes (Csound's OENTRY letters) → the variable rates they can produce.
-OUT_RATES = {
-    "a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w", "b": "b", "B": "B",
-    "m": "a", "z": "k", "I": "i", "F": "f", "X": "aki", "N": "akiS", "s": "ak", "*": "akiSf",
-}
-# Input type codes → the rates of values they accept (an i-rate value is fine where k is asked for).
-IN_RATES = {
-    "a": "a", "k": "ki", "i": "i", "S": "S", "f": "f", "w": "w", "x": "aki", "T": "Si", "U": "Sik",
-    "o": "i", "p": "i", "q": "i", "v": "i", "j": "i", "h": "i", "m": "i", "M": "aki", "N": "akiS",
-    "O": "ki", "J": "ki", "V": "ki", "P": "ki", "y": "a", "z": "ki", "Z": "aki", ".": "akiSf",
-    "?": "akiSf", "*": "akiSf", "n": "i", "l": "ki", "K": "ki", "B": "b", "b": "b", "W": "S",
-}
+from csound_assist.knowledge import types as kt
+from csound_assist.knowledge.types import IN_RATES, OUT_RATES  # noqa: F401 — re-exported
 
 # Opcodes a modern user should reach for first; older spellings rank below them.
 PREFERRED = (
@@ -69,13 +59,7 @@ def in_codes(sig: Any) -> list[str]:
 
 
 def _rates(token: str, output: bool) -> str:
-    try:
-        from csound_assist.knowledge import types as kt
-
-        return kt.rates(token, output=output)
-    except Exception:
-        table = OUT_RATES if output else IN_RATES
-        return table.get(token[:1], "")
+    return kt.rates(token, output=output)
 
 
 def split_codes(codes: str) -> list[str]:
@@ -83,12 +67,7 @@ def split_codes(codes: str) -> list[str]:
 
 
 def is_variadic(token: str) -> bool:
-    try:
-        from csound_assist.knowledge import types as kt
-
-        return kt.is_variadic(token)
-    except Exception:
-        return token[:1] in "mMNzZ*"
+    return kt.is_variadic(token)
 
 
 def first_output_rates(sig: Any) -> set[str]:
