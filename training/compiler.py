@@ -1,17 +1,18 @@
 """Syntax-check Csound code with the real compiler, with an on-disk cache keyed by content.
 
-`csound_assist.diagnostics` owns the product's compiler check; this is the training pipeline's thin
-batch wrapper (thousands of checks, cached, run in a thread pool because each check mostly waits on
-process start-up). It prefers the diagnostics module's stderr parser when that module is present.
+`csound_assist.diagnostics.compiler` owns the product's compiler check and its sandbox (the checked
+copy drops `<CsScore bin=…>`, plugin-loading options and absolute `<CsFileB>` paths); every check
+here goes through it. This is the training pipeline's thin batch wrapper: thousands of checks,
+cached by content hash, run in a thread pool because each check mostly waits on process start-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
-import subprocess
-import tempfile
+import shutil
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
+
+from csound_assist.diagnostics import compiler
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|\[m")
 # Lines that report the run rather than the code: dropped from the message shown to the model.
@@ -54,27 +57,18 @@ def clean_message(stderr: str) -> str:
 
 
 def run_check(csd: str, csound: str = "csound", timeout_s: float = 60.0) -> CheckResult:
-    """`csound --syntax-check-only` on one CSD text; stdin is /dev/null so csound never waits."""
-    with tempfile.TemporaryDirectory(prefix="csa-train-") as tmp:
-        path = Path(tmp) / CHECK_NAME
-        path.write_text(csd, encoding="utf-8")
-        try:
-            proc = subprocess.run(
-                [csound, "--syntax-check-only", "-+msg_color=false", "-d", "-n", CHECK_NAME],
-                cwd=tmp,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout_s,
-            )
-        except subprocess.TimeoutExpired:
-            return CheckResult(False, "csound timed out")
-        except OSError as exc:
-            raise RuntimeError(f"cannot run csound ({csound!r}): {exc}") from exc
-    if proc.returncode == 0:
+    """`csound --syntax-check-only` on one CSD text, through the product's sandboxed check."""
+    if shutil.which(csound) is None:
+        raise RuntimeError(f"cannot run csound ({csound!r}): not found")
+    # Each worker thread runs its own short event loop; the check itself is a subprocess.
+    result = asyncio.run(
+        compiler.run_check(csd, Path(CHECK_NAME), executable=csound, timeout=timeout_s)
+    )
+    if result.timed_out:
+        return CheckResult(False, "csound timed out")
+    if result.returncode == 0:
         return CheckResult(True, "")
-    return CheckResult(False, clean_message(proc.stderr + proc.stdout) or "compilation failed")
+    return CheckResult(False, clean_message(result.output) or "compilation failed")
 
 
 class Checker:
