@@ -164,6 +164,17 @@ def _split(codes: str) -> list[str]:
 
 def typo_distance(a: str, b: str) -> float:
     """Edit distance weighted by how people mistype: a swap or a doubled letter costs 0.8."""
+    return _edit_distance(a, b, doubled=0.8, swap=0.8)
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance where swapping two adjacent letters counts as one edit (a common typo)."""
+    return round(_edit_distance(a, b, doubled=1.0, swap=1.0))
+
+
+def _edit_distance(a: str, b: str, *, doubled: float, swap: float) -> float:
+    """Optimal-string-alignment distance; dropping or adding a doubled letter costs `doubled`,
+    swapping two adjacent letters `swap`, any other edit 1."""
     d = [[0.0] * (len(b) + 1) for _ in range(len(a) + 1)]
     for i in range(len(a) + 1):
         d[i][0] = float(i)
@@ -171,30 +182,13 @@ def typo_distance(a: str, b: str) -> float:
         d[0][j] = float(j)
     for i in range(1, len(a) + 1):
         for j in range(1, len(b) + 1):
-            dele = 0.8 if i > 1 and a[i - 1] == a[i - 2] else 1.0  # a doubled letter in `a`
-            ins = 0.8 if j > 1 and b[j - 1] == b[j - 2] else 1.0  # a letter `a` failed to double
+            dele = doubled if i > 1 and a[i - 1] == a[i - 2] else 1.0  # a doubled letter in `a`
+            ins = doubled if j > 1 and b[j - 1] == b[j - 2] else 1.0  # a letter `a` did not double
             d[i][j] = min(
                 d[i - 1][j] + dele, d[i][j - 1] + ins, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
             )
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 0.8)
-    return d[-1][-1]
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance where swapping two adjacent letters counts as one edit (a common typo)."""
-    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) + 1):
-        d[i][0] = i
-    for j in range(len(b) + 1):
-        d[0][j] = j
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            d[i][j] = min(
-                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
-            )
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + swap)
     return d[-1][-1]
 
 
