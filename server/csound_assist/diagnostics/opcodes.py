@@ -80,7 +80,7 @@ class OpcodeTable:
             return None
         allowed: set[str] = set()
         for outs, _ins in forms:
-            codes = _split(outs)
+            codes = kt.split_codes(outs)
             if not codes:
                 continue
             code = codes[position] if position < len(codes) else codes[-1]
@@ -127,7 +127,7 @@ class OpcodeTable:
         """Whether some form of `name` takes `n_in` arguments and yields `n_out` outputs whose
         rates (from the variable names; None = unknown) it allows."""
         for outs, ins in self.forms.get(name, []):
-            o, i = _split(outs), _split(ins)
+            o, i = kt.split_codes(outs), kt.split_codes(ins)
             if not _count_ok(o, n_out) or not _count_ok(i, n_in):
                 continue
             ok = True
@@ -154,12 +154,6 @@ def _count_ok(codes: list[str], n: int) -> bool:
 
 def _length_gap(a: str, b: str) -> int:
     return abs(len(a) - len(b))
-
-
-def _split(codes: str) -> list[str]:
-    if codes in ("", "(null)"):
-        return []
-    return re.findall(r".(?:\[\])?", codes)
 
 
 def typo_distance(a: str, b: str) -> float:
