@@ -20,6 +20,7 @@ from typing import Any
 from loguru import logger
 
 from csound_assist.knowledge import types as kt
+from csound_assist.knowledge.manual import DEFAULT_MANUAL_DIR
 from csound_assist.knowledge.z1 import KnowledgeBaseError, list_overloads
 
 # Arguments that are function-table numbers, by opcode and 0-based position, for when the
@@ -247,7 +248,7 @@ def manual_names(manual_dir: str | Path) -> frozenset[str]:
 
 @functools.cache
 def default_table(
-    executable: str = "csound", manual_dir: str = "/usr/share/doc/csound-doc/html"
+    executable: str = "csound", manual_dir: str = DEFAULT_MANUAL_DIR
 ) -> OpcodeTable:
     """The knowledge base's table if it loads, else Csound's own list (cached per process)."""
     table: OpcodeTable | None = None
