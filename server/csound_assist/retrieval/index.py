@@ -42,6 +42,7 @@ from csound_assist.retrieval.enrich import Enricher
 from csound_assist.retrieval.fusion import reciprocal_rank_fusion
 from csound_assist.retrieval.keyword import KeywordIndex
 from csound_assist.retrieval.manifest import Changes, FileEntry, Manifest, sha256_file
+from csound_assist.retrieval.routing import OpcodeRouter
 from csound_assist.retrieval.store import StoreError, VectorStore
 from csound_assist.retrieval.types import Chunk, SearchResult
 
@@ -54,6 +55,7 @@ SERVER_COLLECTION_PREFIX = "csound-assist-"
 # Chunks that get a dense vector. Score chunks (p-fields, tables) carry no meaning an embedding
 # could capture; BM25 still finds them by instrument name or GEN number.
 DENSE_KINDS = frozenset({"file", "header", "instr", "udo", "other"})
+SEARCH_MODES = ("hybrid", "dense", "keyword", "opcode")
 # How many candidates each retriever hands to fusion.
 CANDIDATES = 50
 # How often a reader checks whether another process published a new generation.
@@ -119,6 +121,14 @@ class _Generation:
         self._copy_dir = copy_dir
         self._store: VectorStore | None = None
         self._store_lock = threading.Lock()
+        self._router: OpcodeRouter | None = None
+
+    def router(self, enricher: Enricher) -> OpcodeRouter:
+        """The opcode router over this generation's chunks, built on first use (well under 1 s)."""
+        with self._store_lock:
+            if self._router is None:
+                self._router = OpcodeRouter(self.chunks, enricher.summaries)
+            return self._router
 
     @property
     def store(self) -> VectorStore:
@@ -152,6 +162,7 @@ class Index:
         rrf_k: int = 60,
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
+        opcode_weight: float = 1.0,
         min_similarity: float = 0.0,
         num_results: int = 5,
         bm25_backend: str = "bm25s",
@@ -164,7 +175,7 @@ class Index:
         self.embedder = embedder
         self.qdrant_url = qdrant_url
         self.rrf_k = rrf_k
-        self.weights = {"dense": dense_weight, "keyword": keyword_weight}
+        self.weights = {"dense": dense_weight, "keyword": keyword_weight, "opcode": opcode_weight}
         self.min_similarity = min_similarity
         self.num_results = num_results
         self.bm25_backend = bm25_backend
@@ -253,6 +264,13 @@ class Index:
         return self._gen
 
     @property
+    def effective_min_similarity(self) -> float:
+        """`min_similarity`, capped by the embedder's `similarity_cap` where it declares one: a
+        cosine floor is only meaningful on the scale of the model that produced the cosines."""
+        cap = getattr(self.embedder, "similarity_cap", None)
+        return self.min_similarity if cap is None else min(self.min_similarity, float(cap))
+
+    @property
     def stale_embedder(self) -> bool:
         """True when the published index was embedded by another embedder (search is keyword-only
         until `update` rebuilds it)."""
@@ -297,19 +315,20 @@ class Index:
     ) -> list[SearchResult]:
         """The best `k` chunks for `query` (default `num_results`), best first.
 
-        `mode` is "hybrid", "dense" or "keyword". Dense hits below `min_similarity` (cosine) are
+        `mode` is "hybrid", "dense", "keyword" or "opcode" (routing alone, see `routing`); hybrid
+        fuses the other three. Dense hits below `min_similarity` (cosine) are
         dropped before fusion. With `collapse`, a chunk that overlaps a better result from the same
         file (an instrument inside a whole-file chunk) is skipped, so the results are distinct.
         Never raises for a bad query or an unavailable embedder: it logs and returns what it can.
         """
-        if mode not in ("hybrid", "dense", "keyword"):
-            raise ValueError(f"unknown search mode {mode!r}; expected hybrid, dense or keyword")
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}; expected one of {SEARCH_MODES}")
         k = self.num_results if k is None else k
         query = query.strip()
         gen = self._generation()
         if gen is None or not query or k <= 0 or not gen.chunks:
             return []
-        threshold = self.min_similarity if min_similarity is None else min_similarity
+        threshold = self.effective_min_similarity if min_similarity is None else min_similarity
         rankings: dict[str, list[str]] = {}
         similarity: dict[str, float] = {}
         keyword_score: dict[str, float] = {}
@@ -322,6 +341,8 @@ class Index:
                 if score >= threshold and cid in gen.positions:
                     similarity[cid] = score
             rankings["dense"] = list(similarity)
+        if mode in ("hybrid", "opcode"):
+            rankings["opcode"] = self._routed(gen, query)
         fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=self.weights)
         results: list[SearchResult] = []
         for cid, score in fused:
@@ -334,12 +355,21 @@ class Index:
                     chunk=chunk,
                     similarity=similarity.get(cid),
                     keyword_score=keyword_score.get(cid),
-                    sources=[s for s in ("dense", "keyword") if cid in rankings.get(s, ())],
+                    sources=[
+                        s for s in ("dense", "keyword", "opcode") if cid in rankings.get(s, ())
+                    ],
                 )
             )
             if len(results) == k:
                 break
         return results
+
+    def _routed(self, gen: _Generation, query: str) -> list[str]:
+        try:
+            return [gen.chunks[p].id for p in gen.router(self.enricher).search(query, CANDIDATES)]
+        except Exception as exc:  # noqa: BLE001 - routing improves ranking, never required
+            logger.exception("opcode routing failed ({}); fusing without it", exc)
+            return []
 
     def _dense(self, gen: _Generation, query: str) -> list[tuple[str, float]]:
         if not self._embedder_matches(gen.meta):

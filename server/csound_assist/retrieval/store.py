@@ -35,11 +35,21 @@ def point_id(chunk_id: str) -> str:
 class VectorStore:
     """One collection of chunk vectors (cosine), addressed by chunk id."""
 
-    def __init__(self, client, collection: str, *, private_copy: Path | None = None) -> None:
+    def __init__(
+        self,
+        client,
+        collection: str,
+        *,
+        private_copy: Path | None = None,
+        in_memory_search: bool = False,
+    ) -> None:
         self._client = client
         self.collection = collection
         self._private_copy = private_copy
         self._lock = threading.Lock()
+        self._in_memory = in_memory_search
+        # (chunk ids, row-normalised vectors), loaded on the first search; None after a write.
+        self._matrix: tuple[list[str], np.ndarray] | None = None
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -54,7 +64,7 @@ class VectorStore:
 
         try:
             client = QdrantClient(path=str(path), force_disable_check_same_thread=True)
-            return cls(client, LOCAL_COLLECTION)
+            return cls(client, LOCAL_COLLECTION, in_memory_search=True)
         except RuntimeError as exc:
             if "already accessed" not in str(exc):
                 raise StoreError(f"cannot open vector store {path}: {exc}") from exc
@@ -69,7 +79,7 @@ class VectorStore:
         except Exception as exc:
             shutil.rmtree(copy, ignore_errors=True)
             raise StoreError(f"cannot open a copy of vector store {path}: {exc}") from exc
-        return cls(client, LOCAL_COLLECTION, private_copy=copy)
+        return cls(client, LOCAL_COLLECTION, private_copy=copy, in_memory_search=True)
 
     @classmethod
     def open_server(cls, url: str, collection: str, *, timeout: int = 10) -> VectorStore:
@@ -88,6 +98,7 @@ class VectorStore:
         from qdrant_client import models
 
         with self._lock:
+            self._matrix = None
             if self._client.collection_exists(self.collection):
                 self._client.delete_collection(self.collection)
             self._client.create_collection(
@@ -101,6 +112,7 @@ class VectorStore:
         if len(chunk_ids) != len(vectors):
             raise ValueError(f"{len(chunk_ids)} ids for {len(vectors)} vectors")
         with self._lock:
+            self._matrix = None
             for start in range(0, len(chunk_ids), batch):
                 points = [
                     models.PointStruct(
@@ -120,6 +132,7 @@ class VectorStore:
         if not chunk_ids:
             return
         with self._lock:
+            self._matrix = None
             self._client.delete(
                 self.collection,
                 points_selector=models.PointIdsList(points=[point_id(c) for c in chunk_ids]),
@@ -128,6 +141,7 @@ class VectorStore:
 
     def drop(self) -> None:
         with self._lock:
+            self._matrix = None
             if self._client.collection_exists(self.collection):
                 self._client.delete_collection(self.collection)
 
@@ -150,11 +164,51 @@ class VectorStore:
 
     def search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """Chunk ids with cosine similarity, best first."""
+        if limit <= 0:
+            return []
         with self._lock:
+            if self._in_memory:
+                return self._search_matrix(np.asarray(vector, dtype=np.float32), limit)
             response = self._client.query_points(
                 self.collection, query=vector.tolist(), limit=limit, with_payload=True
             )
         return [(p.payload["chunk_id"], float(p.score)) for p in response.points]
+
+    def _load_matrix(self) -> tuple[list[str], np.ndarray]:
+        """Every stored vector, row-normalised (cosine = dot product). Caller holds the lock."""
+        if self._matrix is None:
+            ids: list[str] = []
+            rows: list[list[float]] = []
+            offset = None
+            while True:
+                records, offset = self._client.scroll(
+                    self.collection,
+                    limit=1024,
+                    offset=offset,
+                    with_payload=True,
+                    with_vectors=True,
+                )
+                for record in records:
+                    ids.append(record.payload["chunk_id"])
+                    rows.append(record.vector)
+                if offset is None:
+                    break
+            matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix /= np.where(norms > 0, norms, 1.0)
+            self._matrix = (ids, matrix)
+        return self._matrix
+
+    def _search_matrix(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        ids, matrix = self._load_matrix()
+        if not ids:
+            return []
+        norm = float(np.linalg.norm(vector))
+        scores = matrix @ (vector / norm if norm > 0 else vector)
+        limit = min(limit, len(ids))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(ids[i], float(scores[i])) for i in top]
 
     def count(self) -> int:
         with self._lock:
@@ -162,6 +216,7 @@ class VectorStore:
 
     def close(self) -> None:
         with self._lock:
+            self._matrix = None
             try:
                 self._client.close()
             finally:
