@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,12 @@ CLIENTS = ["visual-studio-code", "neovim"]
 )
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
     statuses: list[Any] = []
-    ready = asyncio.Event()
 
     @lsp_client.feature("csound/status")
     def on_status(params: Any) -> None:
         statuses.append(params)
-        if getattr(params, "server", None) == "ready":
-            ready.set()
 
     lsp_client.statuses = statuses  # type: ignore[attr-defined]
-    lsp_client.ready = ready  # type: ignore[attr-defined]
     result = await lsp_client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(request.param),
         root_uri=DATA.as_uri(),
@@ -45,8 +42,12 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
 
 
 async def wait_ready(client: LanguageClient, timeout: float = 120) -> None:
-    """The knowledge base loads in the background; wait for the `csound/status` that says so."""
-    await asyncio.wait_for(client.ready.wait(), timeout)  # type: ignore[attr-defined]
+    """The knowledge base loads in the background: poll for the `csound/status` that says so."""
+    deadline = time.monotonic() + timeout
+    while not any(getattr(s, "server", None) == "ready" for s in client.statuses):  # type: ignore
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"server not ready after {timeout} s: {client.statuses}")  # type: ignore
+        await asyncio.sleep(0.05)
 
 
 def open_doc(client: LanguageClient, text: str, name: str = "test.csd") -> str:
