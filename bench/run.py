@@ -1,6 +1,7 @@
-"""Run every bench/<area>.py and write BENCHMARKS.md: the machine, the date, then each area's section.
+"""Run every bench/<area>.py and write BENCHMARKS.md: machine, date, then each area's section.
 
-Each area script prints one markdown section (it measures its own baseline in the same run) and exits 0.
+Each area script prints one markdown section (measuring its own baseline in the same run) and
+exits 0.
 A failing area is reported in the file, not hidden.
 """
 
@@ -63,7 +64,9 @@ def main() -> int:
             sections.append(proc.stdout.strip() + f"\n\n_(section measured in {took:.0f} s)_")
         else:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-            sections.append(f"## {script.stem}\n\n**FAILED** (exit {proc.returncode}):\n\n```\n{tail}\n```")
+            sections.append(
+                f"## {script.stem}\n\n**FAILED** (exit {proc.returncode}):\n\n```\n{tail}\n```"
+            )
         print(f"bench: {script.stem} done in {took:.0f} s", file=sys.stderr, flush=True)
     header = (
         "# Benchmarks\n\n"

@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets private cache/state/config dirs, so nothing touches the user's."""
+"""Shared fixtures: tests get private cache/state/config dirs; nothing touches the user's."""
 
 from __future__ import annotations
 

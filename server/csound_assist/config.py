@@ -1,9 +1,10 @@
 """Typed configuration with a default for every field.
 
-Sources, in rising precedence: the defaults below, the user's `config.toml` (XDG config dir), the
-workspace's `.csound-assist.toml`, and the editor's settings (LSP `workspace/configuration`, section
-`csoundAssist`, camelCase keys accepted). A bad value is reported once, naming its file and key, and the
-field keeps the value it had before (so a bad workspace value falls back to the user's or the default).
+Sources, in rising precedence: the defaults below, the user's `config.toml` (XDG config dir),
+the workspace's `.csound-assist.toml`, and the editor's settings (LSP `workspace/configuration`,
+section `csoundAssist`, camelCase keys accepted). A bad value is reported once, naming its file
+and key, and the field keeps the value it had before (so a bad workspace value falls back to the
+user's or the default).
 `Config.sources` records where each effective value came from, for `csound-assist config`.
 """
 
@@ -114,7 +115,7 @@ class Config:
     editor: EditorConfig = field(default_factory=EditorConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
-    # "section.key" -> where the effective value came from ("default", a file path, "editor settings").
+    # "section.key" -> where the effective value came from: "default", a path, "editor settings".
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Human-readable reports of rejected values, each naming the file and key.
     problems: list[str] = field(default_factory=list, repr=False, compare=False)

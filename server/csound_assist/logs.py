@@ -16,7 +16,9 @@ LOG_FILE = "csound-assist.jsonl"
 _configured: dict[str, object] = {}
 
 
-def setup_logging(level: str = "INFO", *, stderr: bool = True, directory: Path | None = None) -> Path:
+def setup_logging(
+    level: str = "INFO", *, stderr: bool = True, directory: Path | None = None
+) -> Path:
     """(Re)configure loguru; idempotent for the same arguments. Returns the log file path."""
     level = level.upper()
     target = (directory or log_dir()) / LOG_FILE

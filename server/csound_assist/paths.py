@@ -1,4 +1,4 @@
-"""Where csound-assist keeps its files: XDG dirs via platformdirs, overridable by env vars for tests."""
+"""Where csound-assist keeps its files: XDG dirs via platformdirs; env vars override them."""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "csound_assist", *args],
         cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,

@@ -90,7 +90,9 @@ def test_bad_workspace_value_falls_back_to_user_value(tmp_path: Path, user_file:
     assert cfg.sources["parameters.num_ctx"] == str(user_file)
 
 
-def test_unknown_keys_sections_and_broken_toml_are_reported(tmp_path: Path, user_file: Path) -> None:
+def test_unknown_keys_sections_and_broken_toml_are_reported(
+    tmp_path: Path, user_file: Path
+) -> None:
     write(user_file, "[model]\nnmae = 'typo'\n[colours]\nx = 1\n")
     ws = tmp_path / "ws"
     write(ws / WORKSPACE_FILE, "[model\nname = ")

@@ -23,7 +23,8 @@ STEPS: list[tuple[str, list[str]]] = [
      ["check", "{examples}/mistakes.csd"]),
     ("The quick fixes that make it compile (a diff; --write applies it)",
      ["fix", "{examples}/mistakes.csd"]),
-    ("Hover on `moogladder` (line 21, column 10)", ["hover", "{examples}/clean-synth.csd", "21", "10"]),
+    ("Hover on `moogladder` (line 21, column 10)",
+     ["hover", "{examples}/clean-synth.csd", "21", "10"]),
     ("Completion after `aSig ` — only opcodes that output audio",
      ["complete", "{examples}/clean-synth.csd", "21", "9"]),
     ("Retrieval over the manual's examples (the first run builds the index)",
@@ -33,7 +34,9 @@ STEPS: list[tuple[str, list[str]]] = [
 
 @app.command("tour")
 def tour_cmd(
-    examples: Annotated[Path, typer.Option(help="Folder with the example CSDs.")] = Path("examples"),
+    examples: Annotated[
+        Path, typer.Option(help="Folder with the example CSDs.")
+    ] = Path("examples"),
 ) -> None:
     """Show what csound-assist does, on the bundled examples."""
     console = Console()

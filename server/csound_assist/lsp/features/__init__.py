@@ -1,1 +1,1 @@
-"""One module per LSP feature; each exposes `register(ls)` (see `csound_assist.lsp.server.FEATURES`)."""
+"""One module per LSP feature; each exposes `register(ls)` (see `lsp.server.FEATURES`)."""
