@@ -73,6 +73,12 @@ class CsoundLanguageServer(LanguageServer):
         self.failures: dict[str, int] = {}
         self.timings: dict[str, list[float]] = {}
 
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        # The stream gets its own fd: llama.cpp redirects fd 1 while it loads (see lsp/stdio.py).
+        from csound_assist.lsp.stdio import private_stdout
+
+        super().start_io(stdin, stdout or private_stdout())
+
     # -- isolation
     # ----------------------------------------------------------------------------------
     def guard(self, feature: str, default: Any = None) -> Callable[[F], F]:

@@ -19,6 +19,7 @@ from loguru import logger
 from lsprotocol import types
 
 from csound_assist.lsp.server import STATS_COMMAND, CsoundLanguageServer
+from csound_assist.lsp.stdio import exit_soon
 
 SECTION = "csoundAssist"
 
@@ -123,6 +124,19 @@ def register(ls: CsoundLanguageServer) -> None:
         task = asyncio.create_task(load_kb(ls))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+    shutdown: list[bool] = []
+
+    @ls.feature(types.SHUTDOWN)
+    @ls.guard("shutdown")
+    def on_shutdown(params: None) -> None:  # noqa: ARG001
+        shutdown.append(True)
+
+    @ls.feature(types.EXIT)
+    def on_exit(params: None) -> None:  # noqa: ARG001
+        # Whatever is in flight (a model load, a generation, a compiler check), `exit` ends the
+        # process: the orderly path first, a forced one after a grace period.
+        exit_soon(0 if shutdown else 1)
 
     @ls.command(STATS_COMMAND)
     def server_stats(*_args: Any) -> dict[str, Any]:
