@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from csound_assist import parsing
 from csound_assist.features.document import Document, Pos, Span
 
 IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -316,7 +317,16 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         out.macros[m.group(1)] = Macro(m.group(1), params, m.group(3).strip(),
                                        Token(m.group(1), line, col, col + len(m.group(1))))
 
-    udo_names = {m.group(1) for m in re.finditer(r"^\s*opcode\s+(\w+)", text, re.MULTILINE)}
+    tree = _usable_tree(doc)
+    if tree is not None:
+        # Blocks and opcode statements from the tree; lines it has no clean statement for
+        # (control flow, labels alone, half-typed or ERROR lines) fall back to the line parser.
+        out.blocks, tree_statements = _tree_structure(doc, tree, out)
+        udo_names = {b.names[0].text for b in out.blocks if b.kind == "opcode" and b.names}
+    else:
+        tree_statements = {}
+        udo_names = {m.group(1) for m in re.finditer(r"^\s*opcode\s+(\w+)", text, re.MULTILINE)}
+    _close_blocks(out)
 
     def opcode_like(name: str) -> bool:
         return name in udo_names or is_opcode(name)
@@ -342,23 +352,38 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
             continue
         if region != "orc" or not line.strip():
             continue
-        m = _INSTR.match(line)
-        if m:
-            current = _open_block("instr", line, i, raw_lines, m)
-            out.blocks.append(current)
-            continue
-        m = _UDO_OLD.match(line) or _UDO_NEW.match(line)
-        if m and line.lstrip().startswith("opcode"):
-            current = _open_udo(line, i, raw_lines, m)
-            out.blocks.append(current)
-            continue
-        word = line.strip().split(maxsplit=1)[0] if line.strip() else ""
-        if word in ("endin", "endop"):
-            if current is not None:
-                current.end_line = i
-            current = None
-            continue
-        st = parse_statement(line, i, opcode_like)
+        if tree is not None:
+            current = out.block_at(i)
+            if current is not None and current.start_line == i:
+                continue  # the header line
+            word = line.strip().split(maxsplit=1)[0]
+            if word in ("endin", "endop") and current is not None and current.end_line == i:
+                continue
+            st = tree_statements.get(i)
+            if st is None or not _known_opcode(st, opcode_like):
+                # `gkindx init -1` reads as opcode `gkindx` to the grammar, which knows only
+                # built-in names by its own list: a line reading with a known opcode wins.
+                by_line = parse_statement(line, i, opcode_like)
+                if st is None or by_line is not None and _known_opcode(by_line, opcode_like):
+                    st = by_line
+        else:
+            m = _INSTR.match(line)
+            if m:
+                current = _open_block("instr", line, i, raw_lines, m)
+                out.blocks.append(current)
+                continue
+            m = _UDO_OLD.match(line) or _UDO_NEW.match(line)
+            if m and line.lstrip().startswith("opcode"):
+                current = _open_udo(line, i, raw_lines, m)
+                out.blocks.append(current)
+                continue
+            word = line.strip().split(maxsplit=1)[0]
+            if word in ("endin", "endop"):
+                if current is not None:
+                    current.end_line = i
+                current = None
+                continue
+            st = parse_statement(line, i, opcode_like)
         if st is None:
             continue
         out.statements[i] = st
@@ -369,15 +394,145 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
             current.arg_names = [t.text for t in st.outputs]
         for tok in st.outputs:
             _define(out, tok, current, st)
-    # An unterminated block runs to its section's end (or the document's).
+    _close_blocks(out)
+    return out
+
+
+def _close_blocks(out: Outline) -> None:
+    """An unterminated block runs to its section's end (or the document's)."""
     for block in out.blocks:
         if block.end_line < block.start_line:
             end = block.start_line
-            while end + 1 < len(code) and out.regions[end + 1] == "orc":
+            while end + 1 < len(out.code) and out.regions[end + 1] == "orc":
                 end += 1
             block.end_line = end
     out._block_starts = [b.start_line for b in out.blocks]
-    return out
+
+
+def _known_opcode(st: Statement, opcode_like: Callable[[str], bool]) -> bool:
+    return st.opcode is not None and (st.opcode.text == "=" or opcode_like(st.opcode.text))
+
+
+def _usable_tree(doc: Document) -> Any:
+    """The document's tree when it is current (None for oversized files or without a grammar)."""
+    tree = doc.tree
+    if tree is None or tree.root_node.end_byte != len(doc.source):
+        return None
+    return tree
+
+
+class _Columns:
+    """tree-sitter byte columns → character columns, per line (identity on ASCII lines)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._maps: dict[int, list[int] | None] = {}
+
+    def line(self, row: int) -> str:
+        return self._lines[row] if row < len(self._lines) else ""
+
+    def __call__(self, row: int, byte_col: int) -> int:
+        if row not in self._maps:
+            line = self.line(row)
+            if line.isascii():
+                self._maps[row] = None
+            else:
+                # byte offset → char index for every byte boundary of the line
+                table: list[int] = []
+                for ci, ch in enumerate(line):
+                    table.extend([ci] * len(ch.encode("utf-8")))
+                table.append(len(line))
+                self._maps[row] = table
+        table = self._maps[row]
+        if table is None:
+            return byte_col
+        return table[min(byte_col, len(table) - 1)]
+
+
+def _token(node: Any, cols: _Columns) -> Token:
+    row, col = node.start_point
+    end_row, end_col = node.end_point
+    start = cols(row, col)
+    end = cols(row, end_col) if end_row == row else start + len(parsing.node_text(node))
+    return Token(parsing.node_text(node), row, start, end)
+
+
+def _block_end(node: Any) -> int:
+    """The `endin`/`endop` row, or -1 when the block is closed by a `(missing_end)` node."""
+    last = node.children[-1] if node.children else None
+    if last is None or last.type == "missing_end" or last.is_missing:
+        return -1
+    return last.start_point[0]
+
+
+def _tree_structure(
+    doc: Document, tree: Any, out: Outline
+) -> tuple[list[Block], dict[int, Statement]]:
+    raw = doc.lines
+    cols = _Columns(raw)
+    blocks: list[Block] = []
+    for ins in parsing.instruments(tree):
+        row = ins.node.start_point[0]
+        names = [_token(n, cols) for n in ins.node.children_by_field_name("name")]
+        blocks.append(Block("instr", names, row, _block_end(ins.node), raw[row].strip(),
+                            _doc_above(raw, row)))
+    for udo in parsing.udos(tree):
+        row = udo.node.start_point[0]
+        name = udo.node.child_by_field_name("name")
+        names = [_token(name, cols)] if name is not None else []
+        blocks.append(Block("opcode", names, row, _block_end(udo.node), raw[row].strip(),
+                            _doc_above(raw, row), udo.outputs, udo.inputs))
+    blocks.sort(key=lambda b: b.start_line)
+    statements: dict[int, Statement] = {}
+    for call in parsing.opcode_calls(tree):
+        if call.is_function or call.node.has_error:
+            continue
+        st = _tree_statement(call.node, call.name_node, call.outputs, call.inputs, cols, out)
+        if st is not None:
+            statements.setdefault(st.line, st)
+    for node in parsing.descendants(tree.root_node):
+        if node.type != "assignment_statement" or node.has_error:
+            continue
+        left, op = node.child_by_field_name("left"), node.child_by_field_name("operator")
+        if left is None or op is None or parsing.node_text(op) != "=":
+            continue  # `+=` and friends: the line parser's reading stands
+        right = node.child_by_field_name("right")
+        st = _tree_statement(node, op, left.children_by_field_name("output"),
+                             [right] if right is not None else [], cols, out)
+        if st is not None:
+            statements.setdefault(st.line, st)
+    return blocks, statements
+
+
+def _tree_statement(node: Any, name_node: Any, outputs: list[Any], inputs: list[Any],
+                    cols: _Columns, out: Outline) -> Statement | None:
+    row = node.start_point[0]
+    if out.regions[row] != "orc" or name_node.start_point[0] != row:
+        return None
+    code, raw_line = out.code[row], cols.line(row)
+    outs = []
+    for o in outputs:
+        name = o.child_by_field_name("name") if o.type == "output" else o
+        if name is None or name.type != "identifier":
+            return None  # `$M = …`: leave macros to the line parser
+        outs.append(_token(name, cols))
+    if (not outputs and len(inputs) == 1 and inputs[0].type == "macro_use"
+            and inputs[0].child_by_field_name("arguments") is not None):
+        return None  # `a1 $OSC(440)`: the macro may expand to the opcode; the line reading stands
+    op = _token(name_node, cols)
+    # The arguments that start on this line, as the outline records columns per line.
+    args = []
+    for a in inputs:
+        if a.start_point[0] != row:
+            break
+        a_start = cols(row, a.start_point[1])
+        if a.end_point[0] == row:
+            args.append((a_start, cols(row, a.end_point[1])))
+        else:  # an argument running on (a `{{…}}` string): its part on this line
+            args.append((a_start, max(a_start, len(raw_line.rstrip()))))
+    label = _LABEL.match(code)
+    lab = Token(label.group(1), row, label.start(1), label.end(1)) if label else None
+    return Statement(row, outs, op, args, op.end, lab)
 
 
 def _define(out: Outline, tok: Token, block: Block | None, st: Statement) -> None:
