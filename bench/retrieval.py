@@ -82,6 +82,7 @@ class _Page(HTMLParser):
             self.description[-1] += data
 
 
+_PLUGIN_NOTE = re.compile(r"Plugin opcode in \S+")
 _SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(\"']|\s*$)", re.S)
 
 
@@ -100,7 +101,11 @@ def manual_queries(manual: Path) -> list[tuple[str, str, set[str]]]:
         parser.feed(page.read_text(encoding="utf-8", errors="replace"))
         if parser.up != "OpcodesTop.html" or not parser.examples:
             continue
-        paragraphs = [p for p in parser.description if p.strip()]
+        # A plugin opcode's Description opens with a note ("Plugin opcode in <library>. …"): the
+        # description proper is the paragraph after it.
+        paragraphs = [
+            p for p in parser.description if p.strip() and not _PLUGIN_NOTE.match(p.strip())
+        ]
         if not paragraphs:
             continue
         query = first_sentence(paragraphs[0])
@@ -199,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}. Corpus: {len(files)} files from the Csound manual's "
         f"examples. Queries: {len(queries)} opcode pages (query = first sentence of the page's "
-        "Description; relevant = the example files the page links). Results are counted per "
+        'Description, skipping the "Plugin opcode in <library>" note that opens plugin '
+        "opcodes' pages; relevant = the example files the page links). Results are counted per "
         "file; recall@5 = share of an opcode's example files in the top 5, hit@5 = share of "
         "queries with at least one in the top 5. Hybrid = RRF (k = 60, equal weights) of BM25, "
         "dense and opcode routing (BM25 over the manual's one-line opcode summaries → the "

@@ -9,6 +9,7 @@ collection per generation.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -21,6 +22,26 @@ from loguru import logger
 
 LOCAL_COLLECTION = "chunks"
 _POINT_NS = uuid.UUID("6f1b9a1e-4c1c-4df5-9b0e-2f7f1d1c5a11")
+
+
+_blas: object | None = None
+_blas_lock = threading.Lock()
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """A context limiting BLAS to one thread (a no-op without threadpoolctl)."""
+    global _blas
+    with _blas_lock:
+        if _blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+
+                _blas = ThreadpoolController()
+            except Exception:  # noqa: BLE001 - only latency depends on it
+                _blas = False
+    if not _blas:
+        return contextlib.nullcontext()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 class StoreError(RuntimeError):
@@ -204,7 +225,8 @@ class VectorStore:
         if not ids:
             return []
         norm = float(np.linalg.norm(vector))
-        scores = matrix @ (vector / norm if norm > 0 else vector)
+        with _one_blas_thread():
+            scores = matrix @ (vector / norm if norm > 0 else vector)
         limit = min(limit, len(ids))
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top], kind="stable")]
