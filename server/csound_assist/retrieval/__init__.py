@@ -23,7 +23,10 @@ API (the LSP server and the CLI use only this)::
   published index is then unchanged.
 - `index.search(query, k=None, *, mode="hybrid") -> list[SearchResult]`: thread-safe, never raises
   for bad input; falls back to keyword-only search when the embedder is unavailable or the index
-  was built by another embedder. Picks up generations published by other processes.
+  was built by another embedder. Picks up generations published by other processes. Hybrid fuses
+  BM25, dense and opcode routing (`routing.OpcodeRouter`) by RRF; "dense", "keyword" and "opcode"
+  run one retriever alone. Dense hits below `min_similarity` are dropped, where the embedder may
+  cap that floor to its own cosine scale (`MiniLMEmbedder.similarity_cap` = 0.3).
 - `index.stats() -> IndexStats`: generation, embedder, file and chunk counts.
 - `SearchResult`: `score` (fused), `similarity` (cosine, if dense found it), `keyword_score`,
   `sources`, `chunk` (`Chunk`: `id`, `path`, `kind`, `name`, `start_line`, `end_line`, `opcodes`,

@@ -51,7 +51,8 @@ class SearchResult:
 
     `score` is the fused reciprocal-rank score (higher is better); `similarity` is the dense
     cosine similarity when the dense search found the chunk, `keyword_score` the BM25 score when
-    the keyword search did.
+    the keyword search did; `sources` names the retrievers that found it ("dense", "keyword",
+    "opcode").
     """
 
     score: float
