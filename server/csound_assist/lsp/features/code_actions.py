@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 from lsprotocol import types
 
-from csound_assist.diagnostics import FIX_ALL_KIND, code_actions
+from csound_assist.diagnostics import FIX_ALL_KIND, SOURCE_COMPILER, code_actions, fixes_of
 from csound_assist.lsp.features.diagnostics import to_client_range
 from csound_assist.lsp.server import CsoundLanguageServer
 
@@ -51,4 +51,19 @@ def register(ls: CsoundLanguageServer) -> None:
                 edit=types.WorkspaceEdit(changes={uri: converted}) if action.edit else None,
                 diagnostics=[as_sent.get(id(d), d) for d in action.diagnostics or []] or None,
             ))
+        if not only or types.CodeActionKind.QuickFix.value in only:
+            pairs = zip(published.engine, published.client, strict=True)
+            actions += ai_fixes(uri, [(e, c) for e, c in pairs if id(e) in in_range])
         return actions
+
+
+def ai_fixes(uri: str, pairs: list[tuple[types.Diagnostic, types.Diagnostic]]
+             ) -> list[types.CodeAction]:
+    """"Fix with AI" for each compiler error (engine, as sent) with no deterministic fix."""
+    try:
+        from csound_assist.lsp.features.chat import ai_fix_code_action
+    except ImportError:  # the AI engine is not installed
+        return []
+    return [ai_fix_code_action(uri, sent) for engine, sent in pairs
+            if engine.source == SOURCE_COMPILER and not fixes_of(engine)
+            and engine.severity == types.DiagnosticSeverity.Error]

@@ -1,0 +1,129 @@
+"""The AI entry points of the core features through a real LSP client (pytest-lsp): "Fix with AI"
+on a compiler error that has no deterministic fix, and the "Explain" link in an opcode's hover."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+# A statement the compiler rejects and no deterministic fix knows how to repair.
+BROKEN = """<CsoundSynthesizer>
+<CsInstruments>
+sr = 44100
+ksmps = 32
+nchnls = 2
+0dbfs = 1
+
+instr 1
+  asig oscili 0.3, 440
+  asig = asig * * 2
+  outs asig, asig
+endin
+</CsInstruments>
+<CsScore>
+i 1 0 1
+</CsScore>
+</CsoundSynthesizer>
+"""
+
+
+@pytest_lsp.fixture(
+    params=["visual-studio-code", "neovim"],
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "csound_assist", "serve"]),
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient,
+                 tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ai-actions")
+    statuses: list[Any] = []
+
+    @lsp_client.feature("csound/status")
+    def on_status(params: Any) -> None:
+        statuses.append(params)
+
+    lsp_client.statuses = statuses  # type: ignore[attr-defined]
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(request.param),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+    ))
+    lsp_client.root = root  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def ready(client: LanguageClient) -> None:
+    async def poll() -> None:
+        while not any(getattr(s, "server", None) == "ready" for s in client.statuses):  # type: ignore
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), 120)
+
+
+def open_doc(client: LanguageClient, text: str) -> str:
+    uri = (Path(client.root) / "broken.csd").as_uri()  # type: ignore[attr-defined]
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="csound-csd", version=1,
+                                             text=text)))
+    return uri
+
+
+async def test_fix_with_ai_offered_for_a_compiler_error_without_a_fix(client: LanguageClient):
+    await ready(client)
+    uri = open_doc(client, BROKEN)
+
+    async def errors() -> list[types.Diagnostic]:
+        while True:
+            found = [d for d in client.diagnostics.get(uri, []) if d.source == "csound"]
+            if found:
+                return found
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    diags = await asyncio.wait_for(errors(), 60)
+    row = BROKEN.splitlines().index("  asig = asig * * 2")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=row, character=0),
+                          end=types.Position(line=row, character=len(BROKEN.splitlines()[row]))),
+        context=types.CodeActionContext(diagnostics=diags)))
+    # lsprotocol's client-side converter reads any action with a `command` key as a bare Command,
+    # so only the title survives here; the action's shape is checked in test_ai_actions_unit.py.
+    titles = [a.title for a in actions or []]
+    assert titles.count("Fix with AI (verified by compiling)") == 1, (titles, diags)
+
+    # Asked for source actions only, the quick fix is not offered.
+    only = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=row, character=0),
+                          end=types.Position(line=row, character=len(BROKEN.splitlines()[row]))),
+        context=types.CodeActionContext(diagnostics=diags,
+                                        only=[types.CodeActionKind.Source])))
+    assert not any(a.title.startswith("Fix with AI") for a in only or [])
+
+
+async def test_opcode_hover_links_to_explain(client: LanguageClient):
+    await ready(client)
+    uri = open_doc(client, BROKEN)
+    row = BROKEN.splitlines().index("  asig oscili 0.3, 440")
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=row, character=len("  asig osc"))))
+    assert result is not None
+    link = result.contents.value.rsplit("\n", 1)[-1]
+    assert link.startswith("[Explain with AI](command:csoundAssist.explainSelection?")
+    args = json.loads(unquote(link.split("?", 1)[1].rstrip(")")))
+    assert args == [{"uri": uri, "position": {"line": row, "character": len("  asig osc")},
+                     "opcode": "oscili"}]
+    # A variable gets no link.
+    plain = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=row + 2, character=len("  outs as"))))
+    assert plain is None or "Explain with AI" not in plain.contents.value
