@@ -2,13 +2,15 @@
 
 Each area script prints one markdown section (measuring its own baseline in the same run) and
 exits 0.
-A failing area is reported in the file, not hidden.
+A failing area is reported in the file, not hidden. `bench/run.py AREA...` re-measures only those
+areas and keeps the other sections of the existing file (each section sits between markers).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -45,13 +47,22 @@ def machine() -> str:
     )
 
 
+def _sections(text: str) -> dict[str, str]:
+    pattern = re.compile(r"<!-- bench:(\w+) -->\n.*?<!-- /bench:\1 -->", re.DOTALL)
+    return {m.group(1): m.group(0) for m in pattern.finditer(text)}
+
+
 def main() -> int:
     scripts = sorted(p for p in (ROOT / "bench").glob("*.py") if p.name not in SKIP)
     scripts.sort(key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else len(ORDER))
     only = set(sys.argv[1:])
+    target = ROOT / "BENCHMARKS.md"
+    previous = _sections(target.read_text()) if only and target.exists() else {}
     sections = []
     for script in scripts:
         if only and script.stem not in only:
+            if script.stem in previous:
+                sections.append(previous[script.stem])
             continue
         print(f"bench: {script.stem} …", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
@@ -61,12 +72,12 @@ def main() -> int:
         )
         took = time.perf_counter() - t0
         if proc.returncode == 0:
-            sections.append(proc.stdout.strip() + f"\n\n_(section measured in {took:.0f} s)_")
+            when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+            body = proc.stdout.strip() + f"\n\n_(measured {when} in {took:.0f} s)_"
         else:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-            sections.append(
-                f"## {script.stem}\n\n**FAILED** (exit {proc.returncode}):\n\n```\n{tail}\n```"
-            )
+            body = f"## {script.stem}\n\n**FAILED** (exit {proc.returncode}):\n\n```\n{tail}\n```"
+        sections.append(f"<!-- bench:{script.stem} -->\n{body}\n<!-- /bench:{script.stem} -->")
         print(f"bench: {script.stem} done in {took:.0f} s", file=sys.stderr, flush=True)
     header = (
         "# Benchmarks\n\n"
@@ -74,7 +85,7 @@ def main() -> int:
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
         f"- Machine: {machine()}\n"
     )
-    (ROOT / "BENCHMARKS.md").write_text(header + "\n" + "\n\n".join(sections) + "\n")
+    target.write_text(header + "\n" + "\n\n".join(sections) + "\n")
     return 0
 
 
