@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -453,8 +454,11 @@ def _token(node: Any, cols: _Columns) -> Token:
     row, col = node.start_point
     end_row, end_col = node.end_point
     start = cols(row, col)
-    end = cols(row, end_col) if end_row == row else start + len(parsing.node_text(node))
-    return Token(parsing.node_text(node), row, start, end)
+    if end_row == row:
+        end = cols(row, end_col)
+        return Token(cols.line(row)[start:end], row, start, end)
+    text = parsing.node_text(node)
+    return Token(text, row, start, start + len(text))
 
 
 def _block_end(node: Any) -> int:
@@ -465,36 +469,65 @@ def _block_end(node: Any) -> int:
     return last.start_point[0]
 
 
+@lru_cache(maxsize=1)
+def _structure_query() -> Any:
+    # One pass in C over the tree instead of a Python walk per kind of node.
+    from tree_sitter import Query
+
+    return Query(parsing.language(), """
+        (instrument_definition) @instr
+        (udo_definition) @udo
+        (opcode_statement) @statement
+        (assignment_statement) @assignment
+    """)
+
+
 def _tree_structure(
     doc: Document, tree: Any, out: Outline
 ) -> tuple[list[Block], dict[int, Statement]]:
+    from tree_sitter import QueryCursor
+
     raw = doc.lines
     cols = _Columns(raw)
+    found = QueryCursor(_structure_query()).captures(tree.root_node)
     blocks: list[Block] = []
-    for ins in parsing.instruments(tree):
-        row = ins.node.start_point[0]
-        names = [_token(n, cols) for n in ins.node.children_by_field_name("name")]
-        blocks.append(Block("instr", names, row, _block_end(ins.node), raw[row].strip(),
+    for node in found.get("instr", []):
+        row = node.start_point[0]
+        names = [_token(n, cols) for n in node.children_by_field_name("name")]
+        blocks.append(Block("instr", names, row, _block_end(node), raw[row].strip(),
                             _doc_above(raw, row)))
-    for udo in parsing.udos(tree):
-        row = udo.node.start_point[0]
-        name = udo.node.child_by_field_name("name")
-        names = [_token(name, cols)] if name is not None else []
-        blocks.append(Block("opcode", names, row, _block_end(udo.node), raw[row].strip(),
-                            _doc_above(raw, row), udo.outputs, udo.inputs))
+    for node in found.get("udo", []):
+        row = node.start_point[0]
+        for udo in parsing.udos(node)[:1]:
+            name = node.child_by_field_name("name")
+            names = [_token(name, cols)] if name is not None else []
+            blocks.append(Block("opcode", names, row, _block_end(node), raw[row].strip(),
+                                _doc_above(raw, row), udo.outputs, udo.inputs))
     blocks.sort(key=lambda b: b.start_line)
+    udo_names = {b.names[0].text for b in blocks if b.kind == "opcode" and b.names}
     statements: dict[int, Statement] = {}
-    for call in parsing.opcode_calls(tree):
-        if call.is_function or call.node.has_error:
+    for node in found.get("statement", []):
+        name_node = node.child_by_field_name("opcode")
+        if name_node is None or node.has_error:
             continue
-        st = _tree_statement(call.node, call.name_node, call.outputs, call.inputs, cols, out)
+        outputs = node.child_by_field_name("outputs")
+        inputs = node.child_by_field_name("inputs")
+        args = [] if inputs is None else inputs.children_by_field_name("argument")
+        if (outputs is None and len(args) == 1 and args[0].type == "identifier"
+                and parsing.node_text(args[0]) in udo_names
+                and parsing.node_text(name_node) not in udo_names):
+            # `kval MyUdo`: the grammar knows built-in names only (as `parsing.opcode_calls`).
+            st = _tree_statement(node, args[0], [name_node], [], cols, out)
+        else:
+            outs = [] if outputs is None else outputs.children_by_field_name("output")
+            st = _tree_statement(node, name_node, outs, args, cols, out)
         if st is not None:
             statements.setdefault(st.line, st)
-    for node in parsing.descendants(tree.root_node):
-        if node.type != "assignment_statement" or node.has_error:
+    for node in found.get("assignment", []):
+        if node.has_error:
             continue
         left, op = node.child_by_field_name("left"), node.child_by_field_name("operator")
-        if left is None or op is None or parsing.node_text(op) != "=":
+        if left is None or op is None or op.type != "=":
             continue  # `+=` and friends: the line parser's reading stands
         right = node.child_by_field_name("right")
         st = _tree_statement(node, op, left.children_by_field_name("output"),
