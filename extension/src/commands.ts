@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
-import { firstCodeBlock } from './answers';
+import { aiFixTarget, explainTarget, firstCodeBlock, type AiFixReply, type ExplainParams } from './answers';
 import { AiMethods, Commands, LANGUAGE_IDS } from './constants';
 import { chatPanel } from './features';
 import { installServer } from './install';
@@ -60,7 +60,8 @@ export class CommandHandlers {
       [Commands.restartServer]: () => this.server.restart(),
       [Commands.showLogs]: () => this.log.show(),
       [Commands.reindex]: () => this.reindex(),
-      [Commands.explainSelection]: () => this.explainSelection(),
+      [Commands.explainSelection]: (target?: unknown) => this.explainSelection(target),
+      [Commands.fixWithAI]: (args?: unknown) => this.fixWithAI(args),
       [Commands.fixAll]: () => this.fixAll(),
       [Commands.openManual]: () => this.openManual(),
       [Commands.generateCsd]: () => this.generateCsd(),
@@ -104,13 +105,17 @@ export class CommandHandlers {
     if (result !== undefined) this.log.info(`reindex: ${JSON.stringify(result)}`);
   }
 
-  private async explainSelection(): Promise<void> {
-    const editor = csoundEditor();
-    if (!editor) return;
-    const doc = editor.document;
-    const params = editor.selection.isEmpty
-      ? { uri: doc.uri.toString(), position: editor.selection.active }
-      : { uri: doc.uri.toString(), range: { start: editor.selection.start, end: editor.selection.end } };
+  /** From the palette: the selection (or the cursor's instrument); from a hover link: its opcode. */
+  private async explainSelection(target?: unknown): Promise<void> {
+    let params: ExplainParams | undefined = explainTarget(target);
+    if (!params) {
+      const editor = csoundEditor();
+      if (!editor) return;
+      const uri = editor.document.uri.toString();
+      params = editor.selection.isEmpty
+        ? { uri, position: editor.selection.active }
+        : { uri, range: { start: editor.selection.start, end: editor.selection.end } };
+    }
     const reply = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: explaining…' },
       () => this.request<ChatReply | null>(AiMethods.explain, params, 'Explain Selection'),
@@ -124,6 +129,29 @@ export class CommandHandlers {
     await vscode.commands.executeCommand('markdown.showPreviewToSide', md.uri).then(undefined, async () => {
       await vscode.window.showTextDocument(md, vscode.ViewColumn.Beside);
     });
+  }
+
+  /**
+   * The "Fix with AI" quick fix: the server answers with an edit only once the model's fix has
+   * compiled in a scratch copy, so what is applied here has been verified.
+   */
+  private async fixWithAI(args?: unknown): Promise<void> {
+    const client = this.server.languageClient;
+    const params = aiFixTarget(args);
+    if (!params || !client) return;
+    const reply = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: asking the model for a fix and compiling it…' },
+      () => this.request<AiFixReply | null>(AiMethods.aiFix, params, 'Fix with AI'),
+    );
+    if (!reply) return;
+    if (!reply.ok || !reply.edit) {
+      void vscode.window.showWarningMessage(`Csound Assist: no verified fix after ${reply.rounds} round(s): ${reply.error ?? 'the model gave none'}`);
+      return;
+    }
+    const edit = await client.protocol2CodeConverter.asWorkspaceEdit(reply.edit as Parameters<typeof client.protocol2CodeConverter.asWorkspaceEdit>[0]);
+    if (edit && !(await vscode.workspace.applyEdit(edit))) {
+      void vscode.window.showWarningMessage('Csound Assist: the fix no longer applies (the file changed).');
+    }
   }
 
   private async generateCsd(): Promise<void> {

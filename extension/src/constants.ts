@@ -17,6 +17,7 @@ export const Commands = {
   openManual: 'csoundAssist.openManual',
   generateCsd: 'csoundAssist.generateCsd',
   openChat: 'csoundAssist.openChat',
+  fixWithAI: 'csoundAssist.fixWithAI',
   createServerEnvironment: 'csoundAssist.createServerEnvironment',
   statusActions: 'csoundAssist.statusActions',
 } as const;
@@ -25,6 +26,7 @@ export const Commands = {
 export const AiMethods = {
   chat: 'csound/chat',
   explain: 'csound/explain',
+  aiFix: 'csound/aiFix',
   reindex: 'csound/reindex',
 } as const;
 

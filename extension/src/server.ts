@@ -200,6 +200,8 @@ export class ServerManager implements vscode.Disposable {
       ]),
       outputChannel: this.log,
       traceOutputChannel: this.log,
+      // Hovers link "Explain with AI" to this one command; no other command runs from server markdown.
+      markdown: { isTrusted: { enabledCommands: [Commands.explainSelection] } },
       initializationOptions: { [CONFIG_SECTION]: serverConfig(this.log) },
       middleware: {
         workspace: {
