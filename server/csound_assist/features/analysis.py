@@ -1,15 +1,13 @@
 """A document outline: sections, instruments, UDOs, statements, variables, macros, labels, score
 events.
 
-Csound is line-oriented, so the outline is built per line from the text with comments and string
-contents
-blanked out (columns preserved). It is computed once per document version and shared by every
-feature;
-the tree (`csound_assist.parsing`) refines what the text cannot tell — e.g. whether the cursor sits
-inside
-a comment or string — see `features.context`. Working from lines keeps every feature useful on files
-that
-are too large to parse and on code so broken that the tree is mostly ERROR nodes.
+Instruments, UDOs and opcode statements (with their outputs, inputs and the variables they define)
+are read from the document's tree when it has one. Lines the tree has no clean statement for
+(control flow, half-typed or ERROR lines, a plugin opcode the grammar misreads next to a known
+one) and documents without a tree (oversized, no grammar) are read line by line from the text with
+comments and string contents blanked out (columns kept), so every feature stays useful on huge
+files and on code so broken that the tree is mostly ERROR nodes. Sections, macros, labels and
+score events come from the lines. Computed once per document version and shared by every feature.
 """
 
 from __future__ import annotations
