@@ -72,6 +72,8 @@ class RagConfig:
     rrf_k: int = field(default=60, metadata=_range(1, 1000))
     dense_weight: float = field(default=1.0, metadata=_range(0, 10))
     keyword_weight: float = field(default=1.0, metadata=_range(0, 10))
+    # Weight of the third retriever: chunks where the opcodes a query describes matter most.
+    opcode_weight: float = field(default=1.0, metadata=_range(0, 10))
 
 
 @dataclass

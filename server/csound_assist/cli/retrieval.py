@@ -103,14 +103,16 @@ def search_cmd(
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Number of results.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     mode: Annotated[
-        str, typer.Option(help="hybrid, dense or keyword.", case_sensitive=False)
+        str, typer.Option(help="hybrid, dense, keyword or opcode.", case_sensitive=False)
     ] = "hybrid",
 ) -> None:
     """Search the index: score, source file, line range, chunk kind and text of the best chunks."""
     mode = mode.lower()
-    if mode not in ("hybrid", "dense", "keyword"):
+    if mode not in ("hybrid", "dense", "keyword", "opcode"):
         typer.secho(
-            f"error: --mode must be hybrid, dense or keyword, not {mode!r}", err=True, fg="red"
+            f"error: --mode must be hybrid, dense, keyword or opcode, not {mode!r}",
+            err=True,
+            fg="red",
         )
         raise typer.Exit(2)
     with _open_index() as index:

@@ -214,6 +214,7 @@ class Index:
             rrf_k=rag.rrf_k,
             dense_weight=rag.dense_weight,
             keyword_weight=rag.keyword_weight,
+            opcode_weight=rag.opcode_weight,
             min_similarity=rag.min_similarity,
             num_results=rag.num_results,
             sources=sources,
