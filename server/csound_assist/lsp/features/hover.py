@@ -43,7 +43,9 @@ def register(ls: CsoundLanguageServer) -> None:
             return None
         pos = doc.pos_from_client(params.position.line, params.position.character)
         result = hover.hover(doc, ls.kb, pos)
+        if result is None or ls.kb is None:
+            return result
         hit = word_at(doc.line(pos.line), pos.char)
-        if result is None or hit is None or ls.kb is None or ls.kb.get(hit[0]) is None:
+        if hit is None or ls.kb.get(hit[0]) is None:
             return result
         return with_explain(result, explain_link(params.text_document.uri, params.position, hit[0]))
