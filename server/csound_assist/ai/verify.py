@@ -1,14 +1,12 @@
 """Compile verification for model output: "does this CSD compile?" and the compiler's words.
 
-The diagnostics package owns the compiler check; this module adapts it (and keeps a minimal
-`csound --syntax-check-only` run for when that package is not importable, e.g. a partial install).
+The diagnostics package owns the compiler check and its sandbox; this module adapts it. Without
+that package a snippet counts as unverified: model output is never compiled unsandboxed.
 Compilation always happens on a scratch copy in a temporary directory, never on the user's file.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -48,34 +46,6 @@ def parse_errors(output: str) -> list[str]:
     return errors
 
 
-async def _run_csound(path: Path, config: Config) -> CompileResult:
-    cmd = [config.csound.executable, "--syntax-check-only", "-n", "--nodisplays", str(path)]
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            cwd=path.parent,
-        )
-    except OSError as exc:
-        return CompileResult(False, [f"cannot run {config.csound.executable}: {exc}"])
-    try:
-        async with asyncio.timeout(max(config.csound.check_timeout, 5.0)):
-            out, _ = await proc.communicate()
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        return CompileResult(False, ["the compiler check timed out"])
-    output = out.decode(errors="replace")
-    errors = parse_errors(output)
-    ok = proc.returncode == 0 and not errors
-    if not ok and not errors:
-        errors = [_ANSI.sub("", output).strip().splitlines()[-1] if output.strip() else "failed"]
-    return CompileResult(ok, errors, output)
-
-
 def _diagnostics_checker() -> Any:
     """The diagnostics package's async compiler check, if it is installed and exposes one."""
     try:
@@ -96,14 +66,18 @@ async def check_csd(text: str, config: Config, *, name: str = "scratch.csd") -> 
         path = Path(tmp) / f"scratch{suffix}"
         path.write_text(text, encoding="utf-8")
         checker = _diagnostics_checker()
-        if checker is not None:
-            try:
-                result = await checker(path, config)
-                errors = [str(getattr(d, "message", d)) for d in result if _is_error(d)]
-                return CompileResult(not errors, errors)
-            except Exception as exc:  # noqa: BLE001 — fall back to our own run
-                logger.debug("diagnostics compile check failed, running csound: {}", exc)
-        return await _run_csound(path, config)
+        # Model output is untrusted: it is only ever compiled through the diagnostics sandbox
+        # (which strips `<CsScore bin=…>`, plugin-loading options and absolute CsFileB paths).
+        # Without it, the snippet counts as unverified rather than being run unsandboxed.
+        if checker is None:
+            return CompileResult(False, ["the sandboxed compiler check is not available"])
+        try:
+            result = await checker(path, config)
+        except Exception as exc:  # noqa: BLE001 — an unverified snippet is never offered
+            logger.warning("compiler check failed: {}", exc)
+            return CompileResult(False, [f"the compiler check failed: {exc}"])
+        errors = [str(getattr(d, "message", d)) for d in result if _is_error(d)]
+        return CompileResult(not errors, errors)
 
 
 def _is_error(diagnostic: Any) -> bool:
