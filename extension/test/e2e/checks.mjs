@@ -253,13 +253,15 @@ export const checks = [
       await page.keyboard.press('Enter');
       for (const line of ['instr 9', 'aX = 0', 'endin']) {
         await page.keyboard.type(line, { delay: 20 });
+        // Close the suggest widget (and any inline suggestion) first: Enter would accept an item.
+        await page.keyboard.press('Escape');
         if (line !== 'endin') await page.keyboard.press('Enter');
       }
       await page.keyboard.press('Control+/');
       const text = await until(page, 'the typed instrument', async () => {
         const t = await editorText(page);
         return /instr 9\n[ \t]+aX = 0\n; endin/.test(t) ? t : null;
-      }, 10_000);
+      }, 20_000);
       await shot(page, shots, 'editing');
       const block = /instr 9\n[ \t]+aX = 0\n; endin/.exec(text)[0];
       for (let i = 0; i < 8; i++) await page.keyboard.press('Control+Z');
