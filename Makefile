@@ -51,7 +51,7 @@ run: setup
 	  code --install-extension $(EXT_VSIX) --force && code examples/; \
 	fi
 
-test: setup extension-test
+test: setup extension-test lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: setup
