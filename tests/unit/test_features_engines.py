@@ -112,6 +112,15 @@ def test_macros_directives_score_and_options(kb) -> None:
     assert "--output" in got or any(g.startswith("--") for g in got)
 
 
+def test_a_typed_number_is_not_completed_to_a_name(kb) -> None:
+    text = SAMPLE.replace("  aSig  = aSig * kEnv", "  aX = 0")
+    got = labels(completion.complete(doc_of(text), kb, at(text, "aX = 0", 6)))
+    assert "0dbfs" not in got
+    text = SAMPLE.replace("  aSig  = aSig * kEnv", "  kX = 0d")
+    got = labels(completion.complete(doc_of(text), kb, at(text, "kX = 0d", 7)))
+    assert "0dbfs" in got
+
+
 def test_no_completion_in_comments_and_strings(kb) -> None:
     text = SAMPLE.replace("  aSig  = aSig * kEnv", "  ; aOut ")
     assert completion.complete(doc_of(text), kb, at(text, "; aOut ", 7)).items == []

@@ -67,6 +67,9 @@ def _matches(prefix: str, label: str) -> bool:
     prefix, label = prefix.lower(), label.lower()
     if not label.startswith(prefix[0]):
         return False
+    # A typed number stays a number: `aX = 0` must not offer `0dbfs` (Enter would accept it).
+    if prefix.isdigit() and not label.replace(".", "").isdigit():
+        return False
     it = iter(label)
     return all(ch in it for ch in prefix)
 
