@@ -27,7 +27,9 @@ STEPS: list[tuple[str, list[str]]] = [
      ["hover", "{examples}/clean-synth.csd", "21", "10"]),
     ("Completion after `aSig ` — only opcodes that output audio",
      ["complete", "{examples}/clean-synth.csd", "21", "9"]),
-    ("Retrieval over the manual's examples (the first run builds the index)",
+    ("Index the manual's examples for retrieval (first run: minutes; then only changed files)",
+     ["index"]),
+    ("Hybrid search (BM25 + embeddings + opcode routing) for grounding AI answers",
      ["search", "resonant lowpass filter sweep", "-k", "3"]),
 ]
 
