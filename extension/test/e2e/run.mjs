@@ -93,6 +93,10 @@ Object.assign(settings, {
   'editor.quickSuggestions': { other: true, comments: false, strings: false },
   'editor.wordBasedSuggestions': 'off',
   'editor.hover.delay': 100,
+  // The UI checks test the editor features, not the model: the tiny test model's ghost text would
+  // interfere with typing (it swallowed the `endin` outdent once), so inline suggestions stay off.
+  'csoundAssist.inlineCompletion.enabled': false,
+  'editor.inlineSuggest.enabled': false,
   'workbench.colorTheme': 'Default Dark Modern',
 });
 writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
