@@ -18,7 +18,10 @@ const production = args.has('--production');
 
 function typecheck() {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '-p', path.join(ext, 'tsconfig.json')], { stdio: 'inherit' });
+  // The extension (Node) and the chat webview's script (DOM) have separate type environments.
+  for (const config of [path.join(ext, 'tsconfig.json'), path.join(ext, 'src', 'chat', 'webview', 'tsconfig.json')]) {
+    execFileSync(process.execPath, [tsc, '-p', config], { stdio: 'inherit' });
+  }
 }
 
 /** The Python package and its pyproject, so the .vsix can pip-install its own server. */
@@ -51,6 +54,18 @@ const common = {
   logLevel: 'info',
 };
 
+/** The chat webview's script: a browser bundle loaded by the view under its CSP nonce. */
+const webviewOptions = () => ({
+  ...common,
+  entryPoints: [path.join(ext, 'src', 'chat', 'webview', 'main.ts')],
+  outfile: path.join(dist, 'webview', 'chat.js'),
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+});
+
 async function buildExtension() {
   const options = {
     ...common,
@@ -64,12 +79,12 @@ async function buildExtension() {
     mainFields: ['module', 'main'],
   };
   if (args.has('--watch')) {
-    const ctx = await esbuild.context(options);
-    await ctx.watch();
+    for (const o of [options, webviewOptions()]) await (await esbuild.context(o)).watch();
     console.log('watching extension/src …');
     return;
   }
   await esbuild.build(options);
+  await esbuild.build(webviewOptions());
 }
 
 /** Unit tests: bundles each test/unit/*.test.ts (pure modules only) for `node --test`. */

@@ -176,12 +176,7 @@ export class CommandHandlers {
   }
 
   private async openChat(): Promise<void> {
-    const panel = chatPanel();
-    if (panel) {
-      await panel.open();
-      return;
-    }
-    void vscode.window.showInformationMessage('Csound Assist: the chat panel is not available yet in this version.');
+    await chatPanel()?.open();
   }
 
   /**

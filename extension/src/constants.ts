@@ -20,19 +20,35 @@ export const Commands = {
   fixWithAI: 'csoundAssist.fixWithAI',
   createServerEnvironment: 'csoundAssist.createServerEnvironment',
   statusActions: 'csoundAssist.statusActions',
+  clearChat: 'csoundAssist.clearChat',
+} as const;
+
+/** The activity-bar container and the chat webview view inside it. */
+export const Views = {
+  container: 'csoundAssist',
+  chat: 'csoundAssist.chat',
 } as const;
 
 /** Custom requests of the server's AI and retrieval features (server/csound_assist/lsp/README.md). */
 export const AiMethods = {
   chat: 'csound/chat',
+  chatHistory: 'csound/chatHistory',
   explain: 'csound/explain',
   aiFix: 'csound/aiFix',
   reindex: 'csound/reindex',
 } as const;
 
+/** Notifications the client sends to the server (chat panel). */
+export const ClientNotifications = {
+  chatCancel: 'csound/chatCancel',
+  chatClear: 'csound/chatClear',
+  feedback: 'csound/feedback',
+} as const;
+
 /** Notifications sent by the server. */
 export const Notifications = {
   status: 'csound/status',
+  chatEvent: 'csound/chatEvent',
 } as const;
 
 /** The configuration section; every setting is `csoundAssist.<key>`. */

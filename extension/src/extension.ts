@@ -2,8 +2,10 @@
 
 import * as vscode from 'vscode';
 
+import { ChatViewProvider } from './chat/panel';
 import { CommandHandlers } from './commands';
 import { CONFIG_SECTION, EXTENSION_NAME, RESTART_SETTINGS, Settings } from './constants';
+import { registerChatPanel } from './features';
 import { ServerManager } from './server';
 import { anyAffected } from './settings';
 import { StatusBar } from './statusBar';
@@ -20,6 +22,9 @@ export function activate(context: vscode.ExtensionContext): void {
     server = manager;
     manager.onStatus((client, status) => statusBar.update(client, status));
     context.subscriptions.push(statusBar, manager, ...new CommandHandlers(manager, statusBar, log, context).register());
+    const chat = new ChatViewProvider(manager, log, context);
+    context.subscriptions.push(...chat.register());
+    registerChatPanel(chat);
 
     context.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {

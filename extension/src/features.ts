@@ -1,5 +1,5 @@
-// Optional feature modules (the chat panel) plug in here, so commands.ts needs no import of them
-// and the command says "not available yet" until one is registered.
+// Feature modules with their own UI (the chat panel, chat/panel.ts) plug in here, so commands.ts
+// needs no import of them.
 
 export interface ChatPanelHost {
   /** Opens (or reveals) the chat panel. */

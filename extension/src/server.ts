@@ -38,6 +38,10 @@ export interface StatusListener {
   (client: ClientState, server: ServerStatus): void;
 }
 
+export interface NotificationHandler {
+  (params: unknown): void;
+}
+
 /** Trace level for a log level; the channel's own level (Developer: Set Log Level) can raise it. */
 export function traceFor(level: LogLevelName, channelLevel: vscode.LogLevel): Trace {
   if (level === 'trace' || channelLevel === vscode.LogLevel.Trace) return Trace.Verbose;
@@ -82,6 +86,7 @@ export class ServerManager implements vscode.Disposable {
   private clientState: ClientState = 'stopped';
   private serverStatus: ServerStatus = {};
   private readonly listeners: StatusListener[] = [];
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
   private readonly crashes: number[] = [];
   private readonly stderrTail = new LineTail(60);
   private restartTimer: NodeJS.Timeout | undefined;
@@ -127,6 +132,33 @@ export class ServerManager implements vscode.Disposable {
 
   onStatus(listener: StatusListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Subscribes to a server notification on the running client and on every later one (a restart
+   * makes a new LanguageClient, so subscribing once on the current client would go deaf).
+   */
+  onNotification(method: string, handler: NotificationHandler): vscode.Disposable {
+    let set = this.handlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(method, set);
+      if (this.client) this.subscribe(this.client, method);
+    }
+    set.add(handler);
+    return new vscode.Disposable(() => set.delete(handler));
+  }
+
+  private subscribe(client: LanguageClient, method: string): void {
+    client.onNotification(method, (params: unknown) => {
+      for (const h of this.handlers.get(method) ?? []) {
+        try {
+          h(params);
+        } catch (e) {
+          this.log.error(`${method} handler failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        }
+      }
+    });
   }
 
   /** The last lines the server wrote to stderr, for crash reports. */
@@ -240,6 +272,7 @@ export class ServerManager implements vscode.Disposable {
       this.log.debug(`csound/status ${JSON.stringify(params)}`);
       this.setState(this.clientState, parsed);
     });
+    for (const method of this.handlers.keys()) this.subscribe(client, method);
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
         this.setState('running');

@@ -1,11 +1,11 @@
 // package.json must contribute exactly the ids in src/constants.ts, and every setting must carry
 // a scope and a description (and enumDescriptions for enums).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { Commands, CONFIG_SECTION, LANGUAGE_IDS, RESTART_SETTINGS, Settings } from '../../src/constants';
+import { Commands, CONFIG_SECTION, LANGUAGE_IDS, RESTART_SETTINGS, Settings, Views } from '../../src/constants';
 import { DEFAULTS } from '../../src/settings';
 
 const pkg = JSON.parse(readFileSync(path.join(process.cwd(), 'package.json'), 'utf8'));
@@ -21,6 +21,17 @@ test('menus and keybindings refer to declared commands', () => {
   const ids = new Set<string>(Object.values(Commands));
   const menus = Object.values(contributes.menus).flat() as { command: string }[];
   for (const m of [...menus, ...contributes.keybindings]) assert.ok(ids.has(m.command), m.command);
+});
+
+test('the chat view: a webview view in our activity-bar container, with its icon and files packaged', () => {
+  const containers = contributes.viewsContainers.activitybar as { id: string; icon: string }[];
+  assert.deepEqual(containers.map((c) => c.id), [Views.container]);
+  assert.ok(existsSync(path.join(process.cwd(), containers[0].icon)), containers[0].icon);
+  const views = contributes.views[Views.container] as { id: string; type: string }[];
+  assert.deepEqual(views.map((v) => [v.id, v.type]), [[Views.chat, 'webview']]);
+  const ignore = readFileSync(path.join(process.cwd(), '.vscodeignore'), 'utf8');
+  for (const p of ['!dist/webview/**', '!extension/media/**']) assert.ok(ignore.includes(p), `.vscodeignore keeps ${p}`);
+  assert.ok(existsSync(path.join(process.cwd(), 'extension', 'media', 'chat.css')));
 });
 
 test('settings in package.json are exactly the constants', () => {
