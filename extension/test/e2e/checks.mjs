@@ -356,6 +356,40 @@ export const checks = [
     },
   },
   {
+    name: 'chat',
+    async run({ page, shots }) {
+      // The chat view from the command palette; "/help" is answered by the server without a model.
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Csound Assist: Open Chat', { delay: 20 });
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Chat' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      // The webview's document sits in nested iframes; find the frame that holds the chat input.
+      const frame = await until(page, 'the chat webview', async () => {
+        for (const f of page.frames()) {
+          if (await f.locator('#input').count().catch(() => 0)) return f;
+        }
+        return null;
+      }, 60_000, 500);
+      await frame.locator('#input').fill('/help');
+      await frame.locator('#input').press('Enter');
+      const answer = frame.locator('#transcript .entry.assistant.done').last();
+      const text = await until(page, 'the /help answer rendered', async () => {
+        const t = (await answer.innerText().catch(() => '')).trim();
+        return /\/generate/.test(t) && /\/explain/.test(t) ? t : null;
+      }, 60_000, 500);
+      const question = (await frame.locator('#transcript .entry.user').last().innerText()).trim();
+      if (question !== '/help') throw new Error(`the question shows as ${JSON.stringify(question)}`);
+      if (await frame.locator('#input').inputValue()) throw new Error('the input was not cleared after sending');
+      const chips = (await frame.locator('#chips').innerText()).replace(/\s+/g, ' ').trim();
+      await shot(page, shots, 'chat');
+      // Clear: the panel asks the server to forget the conversation and empties the transcript.
+      await frame.locator('#clear').click();
+      await until(page, 'the transcript cleared', async () => (await frame.locator('#transcript .entry').count()) === 0, 15_000);
+      return `answer: ${text.replace(/\s+/g, ' ').slice(0, 80)}…; chips: ${chips}; cleared`;
+    },
+  },
+  {
     name: 'offer-install',
     scenario: 'no-server',
     async run({ page, shots }) {
