@@ -33,3 +33,14 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_index_on_start(_isolated_dirs: None) -> None:
+    """Language servers started by tests do not index the whole manual in the background (minutes
+    of embedding on two cores); tests of that behaviour turn it on in their workspace config."""
+    config = Path(os.environ["CSOUND_ASSIST_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    user = config / "config.toml"
+    if not user.exists():
+        user.write_text("[rag]\nindex_on_start = false\n", "utf-8")

@@ -69,6 +69,8 @@ class RagConfig:
     qdrant_url: str = ""
     include_manual: bool = True
     index_workspace: bool = True
+    # The language server brings the index up to date in the background when it starts.
+    index_on_start: bool = True
     rrf_k: int = field(default=60, metadata=_range(1, 1000))
     dense_weight: float = field(default=1.0, metadata=_range(0, 10))
     keyword_weight: float = field(default=1.0, metadata=_range(0, 10))

@@ -16,7 +16,7 @@ from loguru import logger
 from csound_assist.ai.chat import ChatSession, history_file
 from csound_assist.ai.complete import AdaptiveDebounce, InlineCompleter
 from csound_assist.ai.feedback import FeedbackLog
-from csound_assist.ai.grounding import Retriever, default_retriever
+from csound_assist.ai.grounding import Retriever, default_retriever, index_retriever
 from csound_assist.ai.verify import CompileResult, check_csd
 from csound_assist.config import Config
 from csound_assist.model.base import ModelInfo
@@ -32,9 +32,12 @@ class AIRuntime:
         kb: Callable[[], Any] = lambda: None,
         workspace: str | None = None,
         retriever: Retriever | None = None,
+        index: Callable[[], Any] = lambda: None,
     ) -> None:
         self.config = config
         self._kb = kb
+        # The server's shared example index (`retrieval.Index`), once open; else one of our own.
+        self._index = index
         self.workspace = workspace
         self.service = ModelService(config, notify=notify)
         self._retriever = retriever
@@ -55,7 +58,10 @@ class AIRuntime:
     @property
     def retriever(self) -> Retriever | None:
         if not self._retriever_made:
-            self._retriever = default_retriever(self.config)
+            shared = self._index()
+            self._retriever = (
+                index_retriever(shared) if shared is not None else default_retriever(self.config)
+            )
             self._retriever_made = True
         return self._retriever
 
@@ -65,7 +71,12 @@ class AIRuntime:
 
         async def lazy(query: str, limit: int):  # noqa: ANN202 — keyword search: fast enough to type
             if not hasattr(self, "_fim_index_retriever"):
-                self._fim_index_retriever = default_retriever(self.config, mode="keyword")
+                shared = self._index()
+                self._fim_index_retriever = (
+                    index_retriever(shared, mode="keyword")
+                    if shared is not None
+                    else default_retriever(self.config, mode="keyword")
+                )
             if self._fim_index_retriever is None:
                 return []
             return await self._fim_index_retriever(query, limit)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from loguru import logger
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -42,6 +43,7 @@ FEATURES = [
     "rename",
     "diagnostics",
     "code_actions",
+    "retrieval",
     "inline_completion",
     "chat",
 ]
@@ -72,6 +74,20 @@ class CsoundLanguageServer(LanguageServer):
         # fuzz run and the benchmark (`csoundAssist.serverStats`).
         self.failures: dict[str, int] = {}
         self.timings: dict[str, list[float]] = {}
+        # Server events other features react to: "ready" (knowledge base loaded, settings read),
+        # "config" (settings changed). See `on` / `emit`.
+        self._hooks: dict[str, list[Callable[[], Any]]] = {}
+
+    def on(self, event: str, hook: Callable[[], Any]) -> None:
+        """Call `hook()` (on the event loop) whenever `event` is emitted."""
+        self._hooks.setdefault(event, []).append(hook)
+
+    def emit(self, event: str) -> None:
+        for hook in self._hooks.get(event, []):
+            try:
+                hook()
+            except Exception:
+                self.log_failure(f"on:{event}")
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         # The stream gets its own fd: llama.cpp redirects fd 1 while it loads (see lsp/stdio.py).
@@ -92,6 +108,8 @@ class CsoundLanguageServer(LanguageServer):
                     t0 = time.perf_counter()
                     try:
                         return await fn(*args, **kwargs)
+                    except JsonRpcException:
+                        raise  # a deliberate error answer (bad params), not a failure
                     except Exception:
                         self.log_failure(feature)
                         return default
@@ -105,6 +123,8 @@ class CsoundLanguageServer(LanguageServer):
                 t0 = time.perf_counter()
                 try:
                     return fn(*args, **kwargs)
+                except JsonRpcException:
+                    raise
                 except Exception:
                     self.log_failure(feature)
                     return default

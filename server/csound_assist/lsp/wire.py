@@ -39,3 +39,14 @@ def unstructured(value: Any) -> dict[str, Any]:
         _cache.clear()
     _cache[id(value)] = (value, data)
     return data
+
+
+def plain(params: Any) -> Any:
+    """Custom-method params arrive as dicts or as named tuples, depending on the pygls path."""
+    if hasattr(params, "_asdict"):
+        params = params._asdict()
+    if isinstance(params, dict):
+        return {k: plain(v) for k, v in params.items()}
+    if isinstance(params, list | tuple):
+        return [plain(v) for v in params]
+    return params

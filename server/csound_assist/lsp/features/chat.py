@@ -22,9 +22,9 @@ from csound_assist.ai.chat import ChatEvent
 from csound_assist.ai.explain import code_to_explain, explain
 from csound_assist.ai.fix import verified_fix
 from csound_assist.features.document import Pos
-from csound_assist.lsp.features.inline_completion import offset_of, plain, runtime
+from csound_assist.lsp.features.inline_completion import offset_of, runtime
 from csound_assist.lsp.server import CsoundLanguageServer
-from csound_assist.lsp.wire import unstructured
+from csound_assist.lsp.wire import plain, unstructured
 from csound_assist.prompts.templates import EditorContext, Source
 
 CHAT = "csound/chat"

@@ -18,6 +18,7 @@ from csound_assist.ai.complete import should_auto_trigger
 from csound_assist.ai.context import cursor_context
 from csound_assist.ai.runtime import AIRuntime
 from csound_assist.lsp.server import CsoundLanguageServer
+from csound_assist.lsp.wire import plain
 
 FEEDBACK = "csound/feedback"
 
@@ -36,6 +37,7 @@ def runtime(ls: CsoundLanguageServer) -> AIRuntime:
         notify=lambda text: ls.message(text, types.MessageType.Warning),
         kb=lambda: ls.kb,
         workspace=str(root) if root else None,
+        index=lambda: getattr(getattr(ls, "index_keeper", None), "current", None),
     )
     ls.ai = rt  # type: ignore[attr-defined]
     return rt
@@ -129,14 +131,3 @@ def _debounce(ls: CsoundLanguageServer) -> Any:
 
     base = ls.config.editor.inline_debounce_ms
     return AdaptiveDebounce(low_ms=min(150, base), high_ms=max(350, base))
-
-
-def plain(params: Any) -> Any:
-    """Custom-method params arrive as dicts or as named tuples, depending on the pygls path."""
-    if hasattr(params, "_asdict"):
-        params = params._asdict()
-    if isinstance(params, dict):
-        return {k: plain(v) for k, v in params.items()}
-    if isinstance(params, list | tuple):
-        return [plain(v) for v in params]
-    return params

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import uuid
 from typing import Any
 
 from loguru import logger
 from lsprotocol import types
 
+from csound_assist.lsp.progress import Progress
 from csound_assist.lsp.server import STATS_COMMAND, CsoundLanguageServer
 from csound_assist.lsp.stdio import exit_soon
 
@@ -38,11 +38,6 @@ def csound_version(executable: str) -> str | None:
 
     m = re.search(r"Csound version (\S+)", proc.stdout + proc.stderr)
     return m.group(1).rstrip(",") if m else None
-
-
-def _supports_progress(ls: CsoundLanguageServer) -> bool:
-    caps = ls.client_capabilities
-    return bool(caps and caps.window and caps.window.work_done_progress)
 
 
 async def fetch_settings(ls: CsoundLanguageServer) -> dict[str, Any] | None:
@@ -72,16 +67,8 @@ def _warm(kb: Any) -> None:
 
 
 async def load_kb(ls: CsoundLanguageServer) -> None:
-    token = f"csound-assist-kb-{uuid.uuid4().hex[:8]}"
-    progress = _supports_progress(ls)
-    if progress:
-        try:
-            await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
-            ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-                title="Csound", message="loading the opcode knowledge base", cancellable=False))
-        except Exception as exc:
-            logger.debug("no progress reporting: {}", exc)
-            progress = False
+    progress = Progress(ls, "Csound", prefix="csound-assist-kb")
+    await progress.begin("loading the opcode knowledge base")
     try:
         from csound_assist.knowledge import load_knowledge_base
 
@@ -96,11 +83,11 @@ async def load_kb(ls: CsoundLanguageServer) -> None:
                    types.MessageType.Warning)
     finally:
         ls.kb_ready.set()
-        if progress:
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        progress.end(message)
     version = await asyncio.to_thread(csound_version, ls.config.csound.executable)
     ls.update_status(server="ready", csound=version,
                      knowledge={"opcodes": len(ls.kb.opcodes) if ls.kb else 0})
+    ls.emit("ready")
 
 
 def register(ls: CsoundLanguageServer) -> None:
@@ -156,3 +143,4 @@ def register(ls: CsoundLanguageServer) -> None:
             settings = await fetch_settings(ls)
         for problem in ls.reload_config(settings or {}):
             ls.message(f"csound-assist settings: {problem}", types.MessageType.Warning)
+        ls.emit("config")
