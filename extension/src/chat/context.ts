@@ -54,9 +54,14 @@ export function diagnosticLine(d: DiagnosticInfo): string {
   return `line ${d.line + 1} (${d.severity}): ${d.message.replace(/\s+/g, ' ').trim()}`;
 }
 
-/** Errors first, then by line; at most MAX_DIAGNOSTICS. */
+/** The problems the Problems panel lists: hints (faded "unused" code) are not among them. */
+function problems(diagnostics: readonly DiagnosticInfo[]): DiagnosticInfo[] {
+  return diagnostics.filter((d) => d.severity !== 'hint');
+}
+
+/** Errors first, then by line; at most MAX_DIAGNOSTICS; no hints. */
 export function diagnosticLines(diagnostics: readonly DiagnosticInfo[]): string[] {
-  return [...diagnostics]
+  return problems(diagnostics)
     .sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.line - b.line)
     .slice(0, MAX_DIAGNOSTICS)
     .map(diagnosticLine);
@@ -68,8 +73,9 @@ function plural(n: number, word: string): string {
 
 export function buildChips(snapshot: EditorSnapshot | undefined, toggles: ChipToggles): Chip[] {
   const sel = snapshot?.selection?.text ? snapshot.selection : undefined;
-  const errors = snapshot?.diagnostics.filter((d) => d.severity === 'error').length ?? 0;
-  const total = snapshot?.diagnostics.length ?? 0;
+  const shown = problems(snapshot?.diagnostics ?? []);
+  const errors = shown.filter((d) => d.severity === 'error').length;
+  const total = shown.length;
   const lines = sel ? sel.endLine - sel.startLine + 1 : 0;
   return [
     {

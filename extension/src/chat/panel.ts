@@ -106,7 +106,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     view.webview.onDidReceiveMessage((raw: unknown) => {
       const message = parseFromWebview(raw);
       if (!message) {
-        this.log.warn(`chat: ignored a malformed message from the webview`);
+        this.log.warn('chat: ignored a malformed message from the webview');
         return;
       }
       this.onMessage(message).catch((e: unknown) => {

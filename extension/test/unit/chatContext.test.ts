@@ -38,6 +38,14 @@ test('no selection, no problems: only the file', () => {
   assert.deepEqual(buildContext(bare, DEFAULT_TOGGLES), { uri: snap.uri, includeFile: true });
 });
 
+test('hints (faded unused code) are not problems: neither counted nor sent', () => {
+  const hinted = { ...snap, diagnostics: [...snap.diagnostics, { line: 3, message: 'aSig is never used', severity: 'hint' as const }] };
+  assert.equal(buildChips(hinted, DEFAULT_TOGGLES)[2].label, '2 problems (1 error)');
+  assert.equal(buildContext(hinted, DEFAULT_TOGGLES)?.diagnostics?.length, 2);
+  const onlyHint = { ...snap, diagnostics: [{ line: 3, message: 'unused', severity: 'hint' as const }] };
+  assert.deepEqual(buildChips(onlyHint, DEFAULT_TOGGLES)[2].available, false);
+});
+
 test('at most MAX_DIAGNOSTICS diagnostics', () => {
   const many = Array.from({ length: 50 }, (_, i) => ({ line: i, message: `m${i}`, severity: 'error' as const }));
   assert.equal(diagnosticLines(many).length, MAX_DIAGNOSTICS);
