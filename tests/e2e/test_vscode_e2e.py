@@ -70,7 +70,7 @@ def _run_e2e(python: str, scenario: str) -> None:
 
 
 def test_extension_in_real_vscode() -> None:
-    """Language, highlighting, status, hover, completion, editing, diagnostics, fixes, restarts, chat."""
+    """Language, highlighting, status, hover, completion, edits, diagnostics, fixes, chat."""
     _run_e2e(sys.executable, "ready")
 
 
