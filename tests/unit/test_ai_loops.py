@@ -127,6 +127,20 @@ async def test_unverified_fix_is_never_ok():
     assert not fix.ok and fix.replacement == "" and fix.rounds == 4
 
 
+def test_recent_edits_keep_one_entry_per_edited_line():
+    from csound_assist.ai.complete import RecentEdits
+
+    recent = RecentEdits(size=3)
+    for typed in ("a", "as", "asig", "asig oscili"):
+        recent.add(typed, key=("a.csd", 4))
+    assert recent.items() == ["asig oscili"]
+    for n in range(4):
+        recent.add(f"k{n} = {n}", key=("b.csd", n))
+    assert recent.items() == ["k1 = 1", "k2 = 2", "k3 = 3"]  # oldest dropped
+    recent.add("   ")
+    assert len(recent.items()) == 3
+
+
 async def test_inline_context_has_header_recent_edits_and_filters_suggestions():
     from csound_assist.ai.complete import InlineCompleter
 
@@ -145,3 +159,21 @@ async def test_inline_context_has_header_recent_edits_and_filters_suggestions():
     second = model.prompts[1][0]
     assert "; --- recently edited ---\n; outs" in second
     assert second.startswith("; --- recently edited") and "instr 2" in second
+
+
+async def test_help_is_a_markdown_list_of_the_commands():
+    # The chat panel renders markdown: an indented plain-text block would collapse into one line.
+    from csound_assist.ai.chat import ChatSession
+
+    model = Scripted([])
+    session = ChatSession(ModelService(Config(), backend=model), check=check_with(Config()))
+    events = [e async for e in session.ask("/help")]
+    assert [e.kind for e in events] == ["done"] and not model.requests
+    items = [line for line in events[0].data.splitlines() if line.startswith("- `/")]
+    assert [i.split("`")[1].split()[0] for i in items] == [
+        "/explain",
+        "/fix",
+        "/generate",
+        "/clear",
+        "/help",
+    ]

@@ -26,13 +26,16 @@ from csound_assist.model.service import ModelService
 from csound_assist.paths import state_dir
 from csound_assist.prompts.templates import EditorContext, Source, chat_messages
 
+# Markdown: the chat panel and the CLI's `chat` render it (an indented text block would collapse).
 HELP = """\
 Ask anything about Csound. Commands:
-  /explain            explain the selection (or the current file)
-  /fix                fix the current file's first compiler error (verified by compiling)
-  /generate <text>    write a complete CSD that compiles
-  /clear              forget this conversation
-  /help               this text"""
+
+- `/explain`: explain the selection (or the current file)
+- `/fix`: fix the current file's first compiler error (verified by compiling)
+- `/generate <text>`: write a complete CSD that compiles
+- `/clear`: forget this conversation
+- `/help`: this text
+"""
 
 MAX_HISTORY = 40
 
