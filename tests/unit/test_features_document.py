@@ -100,6 +100,17 @@ def test_full_replacement() -> None:
     assert doc.lines == ["x", "y"] and doc.version == 3
 
 
+def test_edited_line_is_where_the_last_change_ends() -> None:
+    doc = Document.from_text("file:///t.csd", "instr 1\n  a1 oscili 1, 440\nendin\n")
+    assert doc.edited_line is None
+    doc.apply_changes([((1, 2, 1, 2), "k")])
+    assert doc.edited_line == 1
+    doc.apply_changes([((0, 7, 0, 7), "\n  ; two\n  ; lines")])  # ends two lines further down
+    assert doc.edited_line == 2 and doc.line(2) == "  ; lines"
+    doc.apply_changes([(None, "new")])
+    assert doc.edited_line is None
+
+
 parse_fn = make_parse_fn()
 needs_grammar = pytest.mark.skipif(parse_fn is None, reason="tree-sitter-csound is not built")
 

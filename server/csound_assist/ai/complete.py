@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Container, Sequence
+from collections.abc import Awaitable, Callable, Container, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -65,18 +64,24 @@ class AdaptiveDebounce:
 
 @dataclass
 class RecentEdits:
-    """The last few edited lines elsewhere in the workspace, as extra context."""
+    """The last few edited lines, as extra context. A line edited again (same `key`, e.g.
+    (uri, line number)) replaces its older version, so typing a word leaves one entry."""
 
     size: int = 5
-    _items: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+    _items: dict[Hashable, str] = field(default_factory=dict)
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, key: Hashable | None = None) -> None:
         text = text.strip()
-        if text and (not self._items or self._items[-1] != text):
-            self._items.append(text)
+        if not text:
+            return
+        key = text if key is None else key
+        self._items.pop(key, None)
+        self._items[key] = text
+        while len(self._items) > self.size:
+            del self._items[next(iter(self._items))]
 
     def items(self) -> list[str]:
-        return list(self._items)
+        return list(dict.fromkeys(self._items.values()))
 
 
 class InlineCompleter:

@@ -125,6 +125,9 @@ class Document:
     tree: Any = None
     line_starts: list[int] = field(default_factory=list)
     last_parse_ms: float = 0.0
+    # The line the last incremental change ended on (None after open or a full replace): what
+    # the user just edited, for the inline completion's "recently edited" context.
+    edited_line: int | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -225,8 +228,9 @@ class Document:
             if rng is None:
                 self._replace_all(to_utf8(new_text))
                 full = True
+                self.edited_line = None
             else:
-                self._apply_one(rng, to_utf8(new_text))
+                self.edited_line = self._point(self._apply_one(rng, to_utf8(new_text)))[0]
         if version is not None:
             self.version = version
         self._reparse(full=full)
@@ -237,7 +241,8 @@ class Document:
         self.tree = None
         self._cache.clear()
 
-    def _apply_one(self, rng: tuple[int, int, int, int], data: bytes) -> None:
+    def _apply_one(self, rng: tuple[int, int, int, int], data: bytes) -> int:
+        """Apply one ranged change; returns the byte offset where the new text ends."""
         sl, sc, el, ec = rng
         start_pos = self.pos_from_client(sl, sc)
         end_pos = self.pos_from_client(el, ec)
@@ -263,6 +268,7 @@ class Document:
                 old_end_point=old_end_point,
                 new_end_point=self._point(new_end),
             )
+        return new_end
 
     def _reparse(self, full: bool) -> None:
         if self.parse_fn is None:

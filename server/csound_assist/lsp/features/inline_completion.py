@@ -125,6 +125,20 @@ def register(ls: CsoundLanguageServer) -> None:
 
     ls.documents.on_change(preload)
 
+    def remember_edit(event: str, doc: Any) -> None:
+        """Lines the user edits (in any open file) become the "recently edited" context."""
+        rt: AIRuntime | None = getattr(ls, "ai", None)
+        line = doc.edited_line
+        if event != "change" or rt is None or line is None or line >= len(doc.line_starts):
+            return
+        # One line from the bytes: splitting a large file on every keystroke would cost more.
+        start = doc.line_starts[line]
+        end = doc.source.find(b"\n", start)
+        text = doc.source[start : end if end >= 0 else len(doc.source)][:400]
+        rt.completer.recent.add(text.decode("utf-8", "replace")[:200], key=(doc.uri, line))
+
+    ls.documents.on_change(remember_edit)
+
 
 def _debounce(ls: CsoundLanguageServer) -> Any:
     from csound_assist.ai.complete import AdaptiveDebounce
