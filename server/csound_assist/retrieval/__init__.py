@@ -32,6 +32,8 @@ API (the LSP server and the CLI use only this)::
   `sources`, `chunk` (`Chunk`: `id`, `path`, `kind`, `name`, `start_line`, `end_line`, `opcodes`,
   `text`, `header`); `to_dict()` gives the JSON the CLI prints and `csound/search` returns.
 - `watch.watch(index, roots, stop_event)`: follow folders with watchdog (the CLI's `--watch`).
+- `keeper.IndexKeeper`: the index inside the language server (lazy open, one update at a time off
+  the event loop, throttled progress, coalesced re-indexing of saved files, a status object).
 
 Two processes can use one index: published generations are immutable, and a process that finds a
 generation's Qdrant folder locked by another reads a private copy of it.
