@@ -54,10 +54,10 @@ def write_header(names: list[str]) -> None:
 def write_highlights(names: list[str]) -> None:
     path = HERE / "queries" / "highlights.scm"
     text = path.read_text()
-    lines = [BEGIN, "((opcode_name) @function.builtin", " (#any-of? @function.builtin"]
-    lines += [f'  "{n}"' for n in names]
-    lines += ["))", "((call_expression function: (identifier) @function.builtin)",
-              " (#any-of? @function.builtin"]
+    # One pattern for both places an opcode name stands, so the list is written once.
+    lines = [BEGIN, "([(opcode_name) @function.builtin",
+             "  (call_expression function: (identifier) @function.builtin)]",
+             " (#any-of? @function.builtin"]
     lines += [f'  "{n}"' for n in names]
     lines += ["))", END]
     block = "\n".join(lines)

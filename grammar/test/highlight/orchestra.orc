@@ -9,6 +9,8 @@ instr 1, Lead
   a1 = myUdo(kenv) * 0dbfs
 ;      ^ function.call
 ;                    ^ variable.builtin
+  a2 = abs(kenv)
+;      ^ function.builtin
   if kenv > 0.5 then
 ; ^ keyword.conditional
 ;           ^ number
