@@ -6,11 +6,24 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 
-import { aiFixTarget, explainTarget, firstCodeBlock, type AiFixReply, type ExplainParams } from './answers';
+import { aiFixTarget, explainLabel, explainOpcode, explainTarget, firstCodeBlock, type AiFixReply, type ExplainParams } from './answers';
 import { AiMethods, Commands, LANGUAGE_IDS } from './constants';
 import { chatPanel } from './features';
 import { installServer } from './install';
 import { manualPage, onlineManualUrl, wordAt } from './manual';
+import {
+  emptySearchAnswer,
+  hitItem,
+  hitPath,
+  hitRange,
+  indexProgress,
+  parseSearchResults,
+  queryFromSelection,
+  REINDEX_CHOICES,
+  reindexSummary,
+  SEARCH_LIMIT,
+  type SearchHit,
+} from './search';
 import { currentSettings, type ServerManager } from './server';
 import type { StatusBar } from './statusBar';
 
@@ -34,8 +47,17 @@ function csoundEditor(): vscode.TextEditor | undefined {
   return editor;
 }
 
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+interface HitPick extends vscode.QuickPickItem {
+  hit: SearchHit;
+}
+
 export class CommandHandlers {
   private manualFiles: { dir: string; files: string[] } | undefined;
+  private lastQuery = '';
 
   constructor(
     private readonly server: ServerManager,
@@ -60,6 +82,7 @@ export class CommandHandlers {
       [Commands.restartServer]: () => this.server.restart(),
       [Commands.showLogs]: () => this.log.show(),
       [Commands.reindex]: () => this.reindex(),
+      [Commands.searchExamples]: () => this.searchExamples(),
       [Commands.explainSelection]: (target?: unknown) => this.explainSelection(target),
       [Commands.fixWithAI]: (args?: unknown) => this.fixWithAI(args),
       [Commands.fixAll]: () => this.fixAll(),
@@ -97,25 +120,160 @@ export class CommandHandlers {
     }
   }
 
+  /** Update (changed files) or rebuild the example index; the reply's summary is shown. */
   private async reindex(): Promise<void> {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Csound Assist: rebuilding the example index' },
-      () => this.request<unknown>(AiMethods.reindex, {}, 'Rebuilding the example index'),
-    );
-    if (result !== undefined) this.log.info(`reindex: ${JSON.stringify(result)}`);
+    const choice = await vscode.window.showQuickPick(REINDEX_CHOICES.map((c) => ({ ...c })), {
+      title: 'Csound Assist: Example Index',
+      placeHolder: 'Bring the index of Csound examples up to date',
+    });
+    if (!choice) return;
+    const title = choice.full ? 'Csound Assist: rebuilding the example index' : 'Csound Assist: updating the example index';
+    let reply: unknown;
+    try {
+      reply = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, async (progress) => {
+        // The server reports each stage in `csound/status` (and `$/progress` in the status bar).
+        const watch = this.server.onStatus((_client, status) => {
+          const message = indexProgress(status.index);
+          if (message) progress.report({ message });
+        });
+        try {
+          return await this.request<unknown>(AiMethods.reindex, { full: choice.full }, 'Rebuilding the example index');
+        } finally {
+          watch.dispose();
+        }
+      });
+    } catch (e) {
+      this.log.error(`reindex failed: ${errorText(e)}`);
+      this.showError(`Csound Assist: the example index was not updated: ${errorText(e)}`);
+      return;
+    }
+    if (reply === undefined) return; // no server, or one without csound/reindex: already said
+    this.log.info(`reindex: ${JSON.stringify(reply)}`);
+    const summary = reindexSummary(reply);
+    if (summary) void vscode.window.showInformationMessage(summary);
+    else this.showError('Csound Assist: the example index was not updated (the server failed; see the log).');
   }
 
-  /** From the palette: the selection (or the cursor's instrument); from a hover link: its opcode. */
+  private showError(message: string): void {
+    void vscode.window.showErrorMessage(message, 'Show Logs').then((c) => {
+      if (c) this.log.show();
+    });
+  }
+
+  /** Searches the example index; the chosen result opens with its chunk selected. */
+  private async searchExamples(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const selected = editor && !editor.selection.isEmpty ? queryFromSelection(editor.document.getText(editor.selection)) : '';
+    const initial = selected || this.lastQuery;
+    const input = await vscode.window.showInputBox({
+      title: 'Csound Assist: Search Examples',
+      prompt: 'Words, opcodes or code, e.g. "resonant lowpass filter sweep" or "moogladder"',
+      value: initial,
+      valueSelection: [0, initial.length],
+      ignoreFocusOut: true,
+    });
+    const query = input?.trim();
+    if (!query) return;
+    this.lastQuery = query;
+    if (!this.server.languageClient) {
+      await this.request<unknown>(AiMethods.search, {}, 'Search Examples'); // says why, offers the log
+      return;
+    }
+
+    // The list opens at once (busy) so the search's wait is visible where its results will be.
+    const pick = vscode.window.createQuickPick<HitPick>();
+    pick.title = `Csound examples for “${query}”`;
+    pick.placeholder = 'Searching the example index…';
+    pick.matchOnDescription = true;
+    pick.matchOnDetail = true;
+    pick.busy = true;
+    const chosen = new Promise<SearchHit | undefined>((resolve) => {
+      pick.onDidAccept(() => resolve(pick.selectedItems[0]?.hit));
+      pick.onDidHide(() => resolve(undefined));
+    });
+    pick.show();
+    let hits: SearchHit[] | undefined;
+    try {
+      const raw = await this.request<unknown>(AiMethods.search, { query, k: SEARCH_LIMIT }, 'Search Examples');
+      hits = raw === undefined ? undefined : parseSearchResults(raw);
+    } catch (e) {
+      pick.dispose();
+      this.log.warn(`search failed: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(`Csound Assist: search failed: ${errorText(e)}`);
+      return;
+    }
+    if (!hits || hits.length === 0) {
+      pick.dispose();
+      if (!hits) return; // a server without csound/search: already said
+      const answer = emptySearchAnswer(query, this.server.status.index);
+      const run = answer.action
+        ? await vscode.window.showInformationMessage(answer.message, answer.action)
+        : await vscode.window.showInformationMessage(answer.message);
+      if (run) await vscode.commands.executeCommand(Commands.reindex);
+      return;
+    }
+    pick.items = hits.map((hit) => ({ ...hitItem(hit, query), hit }));
+    pick.placeholder = `${hits.length} result${hits.length === 1 ? '' : 's'}; choose one to open it`;
+    pick.busy = false;
+    const hit = await chosen;
+    pick.dispose();
+    if (hit) await this.openHit(hit);
+  }
+
+  private async openHit(hit: SearchHit): Promise<void> {
+    const file = hitPath(hit.file, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    let doc: vscode.TextDocument;
+    try {
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Csound Assist: cannot open ${file}: ${errorText(e)}`);
+      return;
+    }
+    const r = hitRange(hit, doc.lineCount, (line) => doc.lineAt(line).text.length);
+    const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+    const editor = await vscode.window.showTextDocument(doc, { preview: true });
+    // Anchored at the end, active at the start: the cursor rests on the chunk's first line.
+    editor.selection = new vscode.Selection(range.end, range.start);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
+  }
+
+  /**
+   * From the palette: the selection (or the cursor's instrument); from a hover link: its opcode.
+   * The answer streams into the chat panel; a Markdown preview only if the panel cannot be shown.
+   */
   private async explainSelection(target?: unknown): Promise<void> {
     let params: ExplainParams | undefined = explainTarget(target);
-    if (!params) {
+    let label: string;
+    if (params) {
+      const { uri, position } = params;
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+      label = explainLabel({
+        lines: doc?.getText().split(/\r?\n/),
+        line: position?.line,
+        opcode: explainOpcode(target),
+        fileName: path.posix.basename(vscode.Uri.parse(uri).path) || uri,
+      });
+    } else {
       const editor = csoundEditor();
       if (!editor) return;
-      const uri = editor.document.uri.toString();
-      params = editor.selection.isEmpty
-        ? { uri, position: editor.selection.active }
-        : { uri, range: { start: editor.selection.start, end: editor.selection.end } };
+      const doc = editor.document;
+      const uri = doc.uri.toString();
+      const sel = editor.selection;
+      params = sel.isEmpty ? { uri, position: sel.active } : { uri, range: { start: sel.start, end: sel.end } };
+      label = explainLabel({
+        selection: sel.isEmpty ? undefined : doc.getText(sel),
+        lines: doc.getText().split(/\r?\n/),
+        line: sel.active.line,
+        fileName: path.posix.basename(doc.uri.path) || uri,
+      });
     }
+    const panel = chatPanel();
+    if (panel && (await panel.explain(params, label))) return;
+    await this.explainInPreview(params);
+  }
+
+  /** The fallback when the chat panel cannot be shown: the whole answer in a Markdown preview. */
+  private async explainInPreview(params: ExplainParams): Promise<void> {
     const reply = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Csound Assist: explaining…' },
       () => this.request<ChatReply | null>(AiMethods.explain, params, 'Explain Selection'),

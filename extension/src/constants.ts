@@ -21,6 +21,7 @@ export const Commands = {
   createServerEnvironment: 'csoundAssist.createServerEnvironment',
   statusActions: 'csoundAssist.statusActions',
   clearChat: 'csoundAssist.clearChat',
+  searchExamples: 'csoundAssist.searchExamples',
 } as const;
 
 /** The activity-bar container and the chat webview view inside it. */
@@ -36,6 +37,7 @@ export const AiMethods = {
   explain: 'csound/explain',
   aiFix: 'csound/aiFix',
   reindex: 'csound/reindex',
+  search: 'csound/search',
 } as const;
 
 /** Notifications the client sends to the server (chat panel). */

@@ -130,8 +130,12 @@ export class ServerManager implements vscode.Disposable {
     return this.languageClient?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
   }
 
-  onStatus(listener: StatusListener): void {
+  onStatus(listener: StatusListener): vscode.Disposable {
     this.listeners.push(listener);
+    return new vscode.Disposable(() => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    });
   }
 
   /**
@@ -169,7 +173,7 @@ export class ServerManager implements vscode.Disposable {
   private setState(state: ClientState, status?: ServerStatus): void {
     this.clientState = state;
     if (status) this.serverStatus = status;
-    for (const l of this.listeners) {
+    for (const l of [...this.listeners]) {
       try {
         l(this.clientState, this.serverStatus);
       } catch (e) {

@@ -51,9 +51,9 @@ export function newFileLanguage(language: string, code: string): CsoundLanguage 
 export const FEEDBACK_TEXT_LIMIT = 2000;
 
 /** `csound/feedback` params for a thumbs up/down on an answer. */
-export function feedbackParams(entry: AssistantEntry, verdict: Verdict): { kind: 'chat'; verdict: Verdict; detail: Record<string, unknown> } {
+export function feedbackParams(entry: AssistantEntry, verdict: Verdict): { kind: 'chat' | 'explain'; verdict: Verdict; detail: Record<string, unknown> } {
   return {
-    kind: 'chat',
+    kind: entry.feature,
     verdict,
     detail: {
       turn: entry.id,

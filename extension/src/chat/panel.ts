@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
 import * as vscode from 'vscode';
-import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
+import { ErrorCodes, ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 
+import type { ExplainParams } from '../answers';
 import { AiMethods, ClientNotifications, Commands, LANGUAGE_IDS, Notifications, Views } from '../constants';
 import type { ChatPanelHost } from '../features';
 import type { ServerManager } from '../server';
@@ -15,12 +16,14 @@ import { feedbackParams, newFileLanguage, parseOrigin, Throttle } from './action
 import { buildChips, buildContext, DEFAULT_TOGGLES, type ChipToggles, type EditorSnapshot, type Severity } from './context';
 import { parseFromWebview, type CodeAction, type FromWebview, type ToWebview, type Verdict } from './messages';
 import { panelBlocks, renderChips, renderEntry, webviewHtml } from './render';
-import { parseChatEvent, parseReply, Transcript } from './transcript';
+import { parseChatEvent, parseReply, Transcript, type TurnFeature } from './transcript';
 
 /** Streamed tokens re-render the answer at most this often. */
 const RENDER_MS = 60;
 const CHIPS_MS = 150;
 const TOGGLES_KEY = 'csoundAssist.chat.chips';
+/** How long `explain` waits for VS Code to show the view before falling back to a preview. */
+const VIEW_WAIT_MS = 5000;
 
 const SEVERITY: Record<vscode.DiagnosticSeverity, Severity> = {
   [vscode.DiagnosticSeverity.Error]: 'error',
@@ -52,6 +55,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
   private lastEditor: vscode.TextEditor | undefined;
   private lastCsoundEditor: vscode.TextEditor | undefined;
   private chipsTimer: NodeJS.Timeout | undefined;
+  private viewWaiters: (() => void)[] = [];
 
   constructor(
     private readonly server: ServerManager,
@@ -92,8 +96,26 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     await vscode.commands.executeCommand(`${Views.chat}.focus`);
   }
 
+  /** Whether the view exists, waiting up to `ms` for VS Code to resolve it after `open()`. */
+  private viewShown(ms: number): Promise<boolean> {
+    if (this.view) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(!!this.view);
+      };
+      const timer = setTimeout(() => {
+        this.viewWaiters = this.viewWaiters.filter((w) => w !== done);
+        resolve(!!this.view);
+      }, ms);
+      this.viewWaiters.push(done);
+    });
+  }
+
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    const waiters = this.viewWaiters;
+    this.viewWaiters = [];
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     const media = vscode.Uri.joinPath(this.context.extensionUri, 'extension', 'media');
     view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
@@ -120,6 +142,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     view.onDidDispose(() => {
       if (this.view === view) this.view = undefined;
     });
+    for (const w of waiters) w();
   }
 
   private async onMessage(m: FromWebview): Promise<void> {
@@ -180,33 +203,63 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
       if (await this.clear()) this.post({ type: 'accepted' });
       return;
     }
-    if (this.transcript.pending) {
-      this.notice('Wait for the answer, or press Stop.');
-      return;
+    await this.turn(text, 'chat', (client, id) =>
+      client.sendRequest<unknown>(AiMethods.chat, { id, text, context: buildContext(this.snapshot(), this.toggles) }),
+    );
+  }
+
+  /**
+   * "Explain Selection" and the hover's "Explain with AI": the same turn as a chat message, asked
+   * with `csound/explain` (which streams `csound/chatEvent` under the turn id like `csound/chat`).
+   */
+  async explain(params: ExplainParams, label: string): Promise<boolean> {
+    try {
+      await this.open();
+    } catch (e) {
+      this.log.warn(`chat: the panel did not open: ${errorText(e)}`);
+      return false;
     }
+    if (!(await this.viewShown(VIEW_WAIT_MS))) {
+      this.log.warn('chat: the panel did not appear; explaining in a preview instead');
+      return false;
+    }
+    await this.turn(label, 'explain', (client, id) => client.sendRequest<unknown>(AiMethods.explain, { ...params, id }));
+    return true;
+  }
+
+  /**
+   * One question and its streamed answer. `ask` sends the request under the answer's id; its
+   * reply ends the turn. A message typed in the input (`chat`) is put back there if it fails.
+   */
+  private async turn(text: string, feature: TurnFeature, ask: (client: LanguageClient, id: string) => Promise<unknown>): Promise<void> {
+    const typed = feature === 'chat';
+    const busy = (): boolean => {
+      if (this.transcript.pending) this.notice('Wait for the answer, or press Stop.');
+      return !!this.transcript.pending;
+    };
+    if (busy()) return;
     const client = this.server.languageClient;
     if (!client) {
-      this.notice(this.notRunning('Not sent'));
+      this.notice(this.notRunning(typed ? 'Not sent' : 'Not explained'));
       return;
     }
     await this.loadHistory(); // the server may have come up after the view opened
-    const context = buildContext(this.snapshot(), this.toggles);
-    const { user, assistant } = this.transcript.start(text);
-    this.post({ type: 'accepted' });
+    if (busy()) return; // another turn began while the history loaded
+    const { user, assistant } = this.transcript.start(text, feature);
+    if (typed) this.post({ type: 'accepted' });
     this.postEntry(user.id);
     this.postEntry(assistant.id);
     this.postBusy();
     try {
-      const reply = await client.sendRequest<unknown>(AiMethods.chat, { id: assistant.id, text, context });
-      this.transcript.finish(assistant.id, parseReply(reply));
+      this.transcript.finish(assistant.id, parseReply(await ask(client, assistant.id)));
     } catch (e) {
       const why =
         e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound
-          ? 'This version of the language server has no chat.'
-          : `The request failed: ${errorText(e)}. Your message is back in the input.`;
+          ? `This version of the language server has no ${feature === 'chat' ? 'chat' : 'explanations'}.`
+          : `The request failed: ${errorText(e)}.${typed ? ' Your message is back in the input.' : ''}`;
       this.log.warn(`chat: ${why}`);
       this.transcript.fail(assistant.id, why);
-      this.post({ type: 'restore', text });
+      if (typed) this.post({ type: 'restore', text });
     } finally {
       this.render.flush(assistant.id);
       this.postBusy();
@@ -216,7 +269,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
   private onChatEvent(params: unknown): void {
     const event = parseChatEvent(params);
     const entry = event && this.transcript.apply(event);
-    if (!entry) return; // another feature's stream (csound/explain) or a finished turn
+    if (!entry) return; // a stream this panel did not start, or a finished turn
     if (event.kind === 'token') this.render.schedule(entry.id);
     else this.render.flush(entry.id);
   }

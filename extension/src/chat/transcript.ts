@@ -26,9 +26,13 @@ export interface UserEntry {
   text: string;
 }
 
+/** The request that produced an answer: the panel's own `csound/chat`, or `csound/explain`. */
+export type TurnFeature = 'chat' | 'explain';
+
 export interface AssistantEntry {
   kind: 'assistant';
   id: string;
+  feature: TurnFeature;
   /** The user text this answers (for feedback). */
   question: string;
   /** Markdown: the tokens so far, replaced by the full answer at `done`. */
@@ -121,12 +125,13 @@ export class Transcript {
   }
 
   /** Adds the user's entry and an empty, streaming answer; the answer's id is the turn id. */
-  start(text: string): { user: UserEntry; assistant: AssistantEntry } {
+  start(text: string, feature: TurnFeature = 'chat'): { user: UserEntry; assistant: AssistantEntry } {
     const n = ++this.counter;
     const user: UserEntry = { kind: 'user', id: `${this.prefix}-u${n}`, text };
     const assistant: AssistantEntry = {
       kind: 'assistant',
       id: `${this.prefix}-a${n}`,
+      feature,
       question: text,
       answer: '',
       status: 'streaming',
@@ -209,6 +214,7 @@ export class Transcript {
         this.items.push({
           kind: 'assistant',
           id: `${this.prefix}-h${i}`,
+          feature: 'chat',
           question,
           answer: content,
           status: 'done',

@@ -390,6 +390,89 @@ export const checks = [
     },
   },
   {
+    name: 'explain-in-chat',
+    async run({ page, shots }) {
+      // Explain Selection with the cursor in instr 1 (no selection): the turn lands in the chat
+      // panel as "Explain: instr 1" and its answer streams there; Stop ends it if the model is slow.
+      // Its tab is still open from the first checks (the sidebar shows the chat, not the Explorer).
+      await page.locator('.tabs-container .tab', { hasText: 'clean-synth.csd' }).first().click();
+      await until(page, 'clean-synth.csd in the editor', async () =>
+        (await page.locator('.tabs-container .tab.active').innerText().catch(() => '')).includes('clean-synth.csd'));
+      const box = await wordBox(page, 'moogladder');
+      if (!box) throw new Error('"moogladder" not visible in the editor');
+      await page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Csound Assist: Explain Selection', { delay: 20 });
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Explain Selection' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      const frame = await until(page, 'the chat webview', async () => {
+        for (const f of page.frames()) {
+          if (await f.locator('#input').count().catch(() => 0)) return f;
+        }
+        return null;
+      }, 60_000, 500);
+      const question = await until(page, 'the explain turn in the chat', async () => {
+        const t = (await frame.locator('#transcript .entry.user').last().innerText().catch(() => '')).trim();
+        return t.startsWith('Explain:') ? t : null;
+      }, 30_000, 500);
+      if (question !== 'Explain: instr 1') throw new Error(`the question shows as ${JSON.stringify(question)}`);
+      const answer = frame.locator('#transcript .entry.assistant').last();
+      const ended = async () => /\b(done|error|stopped)\b/.exec((await answer.getAttribute('class').catch(() => '')) ?? '')?.[1];
+      let how = await until(page, 'the answer to start or end', async () =>
+        (await ended()) ?? ((await answer.innerText().catch(() => '')).trim() ? 'streaming' : null), 60_000, 500);
+      if (how === 'streaming') {
+        await page.waitForTimeout(1_500);
+        if (!(await ended())) await frame.locator('#stop').click({ timeout: 5_000 }).catch(() => {});
+        how = await until(page, 'the answer to end', ended, 60_000, 500);
+      }
+      if (await page.locator('.tabs-container .tab', { hasText: 'Preview' }).count()) throw new Error('a Markdown preview opened as well');
+      await shot(page, shots, 'explain-in-chat');
+      const text = (await answer.innerText()).replace(/\s+/g, ' ').trim();
+      await frame.locator('#clear').click();
+      return `"${question}" → ${how}: ${text.slice(0, 100)}`;
+    },
+  },
+  {
+    name: 'search-examples',
+    async run({ page, shots }) {
+      // The workspace's .csound-assist.toml (run.mjs) makes the server index the workspace's own
+      // files at start with hashed embeddings; until that index is built a search finds nothing,
+      // so the search is repeated until a result lists clean-synth.csd (it uses moogladder).
+      const widget = page.locator('.quick-input-widget');
+      const rows = widget.locator('.monaco-list-row');
+      const row = rows.filter({ hasText: 'clean-synth.csd' }).first();
+      const empty = page.locator('.notifications-toasts .notification-toast', { hasText: 'no examples' });
+      const label = await until(page, 'a Search Examples result for moogladder', async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        await page.keyboard.type('Csound Assist: Search Examples', { delay: 20 });
+        await rows.filter({ hasText: 'Search Examples' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+        const input = widget.locator('input').first();
+        // The input box's prompt, not the palette row that opened it.
+        await until(page, 'the search input box', async () => /Words, opcodes or code/.test(await widget.innerText().catch(() => '')), 15_000);
+        await input.fill('moogladder');
+        await input.press('Enter');
+        const found = await until(page, 'results or a message', async () => {
+          if (await row.isVisible().catch(() => false)) return 'row';
+          if (await empty.first().isVisible().catch(() => false)) return 'empty';
+          return null;
+        }, 20_000).catch(() => 'nothing');
+        if (found === 'row') return (await row.innerText()).replace(/\s+/g, ' ').trim();
+        // Not indexed yet: close the message and try again.
+        if (found === 'empty') await empty.first().locator('.codicon-notifications-clear').click().catch(() => {});
+        return null;
+      }, 120_000, 2_000);
+      if (!/instr|whole file/.test(label) || !/lines? \d+/.test(label)) throw new Error(`result row: ${label}`);
+      await shot(page, shots, 'search-examples');
+      await row.click();
+      await until(page, 'clean-synth.csd opened at the result', async () =>
+        (await page.locator('.tabs-container .tab.active').innerText().catch(() => '')).includes('clean-synth.csd') &&
+        (await page.locator(`${EDITOR} .selected-text`).count()) > 0, 15_000);
+      return label.slice(0, 160);
+    },
+  },
+  {
     name: 'offer-install',
     scenario: 'no-server',
     async run({ page, shots }) {

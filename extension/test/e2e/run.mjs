@@ -76,6 +76,14 @@ for (const f of existsSync(shots) ? readdirSync(shots) : []) if (f.endsWith('.pn
 rmSync(workspace, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 cpSync(path.join(root, 'examples'), workspace, { recursive: true });
+// A small example index, quick to build: the workspace's own files with hashed embeddings (the
+// manual's examples would take minutes to embed), built at start so Search Examples finds results.
+if (process.env.E2E_SCENARIO !== 'no-server') {
+  writeFileSync(
+    path.join(workspace, '.csound-assist.toml'),
+    '[rag]\nembedding_model = "hash"\ninclude_manual = false\nindex_on_start = true\n',
+  );
+}
 const facts = process.env.E2E_SCENARIO === 'no-server' ? {} : expectedFacts();
 
 const served = assignments(

@@ -44,6 +44,13 @@ test('feedback params: kind chat, the verdict, cut texts', () => {
   assert.equal(p.detail.turn, a.id);
 });
 
+test('feedback on an explanation is recorded as explain', () => {
+  const t = new Transcript('t');
+  const { assistant } = t.start('Explain: instr 1', 'explain');
+  t.finish(assistant.id, { answer: 'It plays a note.', error: null });
+  assert.equal(feedbackParams(t.assistant(assistant.id)!, 'up').kind, 'explain');
+});
+
 test('throttle: one call per window with the latest state; flush runs now', () => {
   const queue: { fn: () => void; cleared: boolean }[] = [];
   const timers: Timers = {
