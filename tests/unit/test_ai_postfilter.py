@@ -119,6 +119,12 @@ def test_unknown_opcodes():
     assert unknown_opcodes("out asig", KNOWN) == set()
 
 
+def test_loop_keywords_are_not_unknown_opcodes():
+    # Csound closes `until … do` with `od` or `enduntil`; neither is an opcode to look up.
+    loop = "kx = 0\nuntil kx > 3 do\n  kx = kx + 1\nenduntil"
+    assert unknown_opcodes(loop, KNOWN) == set()
+
+
 def test_finalize_drops_invented_opcode():
     ctx = ctx_at(CSD)
     assert finalize("  aout superfilter asig, 1000\n", ctx, KNOWN) == ""

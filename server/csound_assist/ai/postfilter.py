@@ -12,6 +12,7 @@ import re
 from collections.abc import Container
 
 from csound_assist.ai.context import CursorContext
+from csound_assist.lexicon import HEADER_NAMES, KEYWORDS
 
 MAX_LINES = 16
 # Stop strings sent to the model: past these the suggestion can never be used.
@@ -25,53 +26,10 @@ _STATEMENT = re.compile(
     r"^\s*(?:(?P<outs>[A-Za-z_][\w\[\]]*(?:\s*,\s*[A-Za-z_][\w\[\]]*)*)\s+)?"
     r"(?P<op>[A-Za-z_]\w*)(?::[a-zA-Z]+)?(?=\s|$)"
 )
-_KEYWORDS = {
-    "instr",
-    "endin",
-    "opcode",
-    "endop",
-    "if",
-    "then",
-    "else",
-    "elseif",
-    "endif",
-    "ithen",
-    "kthen",
-    "while",
-    "until",
-    "do",
-    "od",
-    "goto",
-    "igoto",
-    "kgoto",
-    "tigoto",
-    "cggoto",
-    "cigoto",
-    "ckgoto",
-    "cngoto",
-    "timout",
-    "reinit",
-    "rigoto",
-    "rireturn",
-    "return",
-    "fi",
-    "switch",
-    "case",
-    "default",
-    "endsw",
-    "struct",
-    "sr",
-    "kr",
-    "ksmps",
-    "nchnls",
-    "nchnls_i",
-    "0dbfs",
-    "A4",
-    "for",
-    "in",
-    "xin",
-    "xout",
-    "setksmps",
+# Words in opcode position that are not opcodes to check: keywords, header variables, the newer
+# syntax (switch, struct, for) and the UDO plumbing.
+_KEYWORDS = KEYWORDS | set(HEADER_NAMES) | {
+    "fi", "switch", "case", "default", "endsw", "struct", "for", "in", "xin", "xout", "setksmps",
 }
 _OPENERS = {
     "instr": "endin",

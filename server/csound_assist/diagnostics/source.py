@@ -12,16 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from csound_assist.lexicon import KEYWORDS
+
 IDENT = re.compile(r"[A-Za-z_]\w*")
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _TAG = re.compile(r"<(/?)(Cs[A-Za-z]+)\b[^>]*>")
 _VARIABLE = re.compile(r"g?[akiSfw][A-Za-z0-9_]\w*")
 _LABEL = re.compile(r"\s*([A-Za-z_]\w*):(?=\s|$)")
-_KEYWORDS = """instr endin opcode endop if then ithen kthen elseif else endif while until do od
-enduntil goto igoto kgoto tigoto cigoto cggoto ckgoto cngoto return rireturn reinit rigoto timout"""
-KEYWORDS = frozenset(_KEYWORDS.split())
 CONTROL_FLOW = frozenset(["if", "elseif", "while", "until"])
-HEADER_NAMES = ("sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4")
 KINDS = {".csd": "csd", ".orc": "orc", ".udo": "udo", ".inc": "udo", ".sco": "sco"}
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from csound_assist import parsing
 from csound_assist.features.document import Document, Pos, Span
+from csound_assist.lexicon import BLOCK_KEYWORDS, HEADER_NAMES
 
 IDENT = re.compile(r"[A-Za-z_]\w*")
 # Comments, strings and multi-line strings; group 1 set for strings (content blanked, quotes kept).
@@ -38,11 +39,9 @@ _DEFINE = re.compile(r"#define\s+(\w+)(?:\(([^)]*)\))?\s*#((?:\\#|[^#])*)#?", re
 _MACRO_USE = re.compile(r"\$(\w+)")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
-HEADER_VARS = ("sr", "kr", "ksmps", "nchnls", "nchnls_i", "0dbfs", "A4")
-KEYWORDS = frozenset((
-    "instr", "endin", "opcode", "endop", "if", "then", "ithen", "kthen", "elseif", "else", "endif",
-    "while", "until", "do", "od", "goto", "igoto", "kgoto", "return", "rireturn",
-))
+HEADER_VARS = HEADER_NAMES
+# Words that start a statement with no outputs (their arguments are read as a call's are).
+KEYWORDS = BLOCK_KEYWORDS | {"ithen", "kthen", "return", "rireturn"}
 # Rate of a variable from its name (after an optional g prefix).
 RATE_PREFIXES = {"a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w"}
 CODE_SECTIONS = {"orc", "sco", "options"}

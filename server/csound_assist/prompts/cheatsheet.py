@@ -20,6 +20,7 @@ from typing import Any
 
 from loguru import logger
 
+from csound_assist.lexicon import BLOCK_KEYWORDS, HEADER_NAMES
 from csound_assist.paths import cache_dir
 
 DEFAULT_SIZE = 80
@@ -27,31 +28,7 @@ FORMAT = 2  # bump when the rendering changes, so cached sheets are rebuilt
 _WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 _COMMENT = re.compile(r";[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
 # Words the manual lists as opcodes but that say nothing as a cheat-sheet line.
-_SKIP = {
-    "instr",
-    "endin",
-    "opcode",
-    "endop",
-    "if",
-    "then",
-    "else",
-    "elseif",
-    "endif",
-    "od",
-    "do",
-    "while",
-    "until",
-    "goto",
-    "igoto",
-    "kgoto",
-    "sr",
-    "kr",
-    "ksmps",
-    "nchnls",
-    "0dbfs",
-    "nchnls_i",
-    "A4",
-}
+_SKIP = BLOCK_KEYWORDS | set(HEADER_NAMES)
 
 
 def orchestra_words(text: str) -> set[str]:
