@@ -125,6 +125,12 @@ def test_loop_keywords_are_not_unknown_opcodes():
     assert unknown_opcodes(loop, KNOWN) == set()
 
 
+def test_compound_assignments_are_assignments():
+    for op in ("+=", "-=", "*=", "/="):
+        assert unknown_opcodes(f"kx {op} 1", KNOWN) == set()
+        assert used_opcodes(f"kx {op} abs(ky)", KNOWN) == {"abs"}
+
+
 def test_finalize_drops_invented_opcode():
     ctx = ctx_at(CSD)
     assert finalize("  aout superfilter asig, 1000\n", ctx, KNOWN) == ""

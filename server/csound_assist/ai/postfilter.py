@@ -130,8 +130,8 @@ def used_opcodes(code: str, known: Container[str] = ()) -> set[str]:
         if not line.strip() or re.match(r"^\s*\w+:\s*$", line):
             continue
         names.update(_CALL.findall(line))
-        if re.search(r"(?<![=!<>+\-*/])=(?!=)", line):
-            continue  # assignment: only the calls on its right-hand side name opcodes
+        if re.search(r"(?<![=!<>])=(?!=)", line):
+            continue  # assignment (=, +=, …): only the calls on its right-hand side name opcodes
         first = _WORD.match(line.strip())
         if first is None:
             continue
