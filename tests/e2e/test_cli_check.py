@@ -3,52 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import csd, run_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
 ROOT = Path(__file__).resolve().parent.parent.parent
 MISTAKES = ROOT / "examples" / "mistakes.csd"
 
-CLEAN = """<CsoundSynthesizer>
-<CsOptions>
--odac
-</CsOptions>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-
+CLEAN = csd("""\
 instr 1
   aSig vco2 0.2, p4
   outs aSig, aSig
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1 440
-</CsScore>
-</CsoundSynthesizer>
-"""
-
-
-def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "csound_assist", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        timeout=180,
-    )
+endin""", sco="i 1 0 1 440")
 
 
 def test_clean_file_exits_0_with_no_output(tmp_path: Path) -> None:

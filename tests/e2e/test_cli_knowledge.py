@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import run_cli
 
 MANUAL = Path("/usr/share/doc/csound-doc/html")
 pytestmark = [
     pytest.mark.skipif(shutil.which("csound") is None, reason="Csound is not installed"),
     pytest.mark.skipif(not (MANUAL / "index.html").is_file(), reason="csound-doc is not installed"),
 ]
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "csound_assist", *args], capture_output=True, text=True,
-        timeout=120, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, check=False,
-    )
 
 
 def z1_names() -> set[str]:
@@ -39,7 +32,7 @@ def z1_names() -> set[str]:
 
 
 def test_opcode_json_moogladder() -> None:
-    proc = cli("opcode", "moogladder", "--json")
+    proc = run_cli("opcode", "moogladder", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["name"] == "moogladder"
@@ -59,23 +52,23 @@ def test_opcode_json_moogladder() -> None:
 
 
 def test_opcode_markdown() -> None:
-    proc = cli("opcode", "moogladder")
+    proc = run_cli("opcode", "moogladder")
     assert proc.returncode == 0, proc.stderr
     assert "Moog ladder lowpass filter." in proc.stdout
     assert "istor" in proc.stdout and "Parameters" in proc.stdout
 
 
 def test_unknown_opcode_exits_2_with_suggestions() -> None:
-    proc = cli("opcode", "moogladr")
+    proc = run_cli("opcode", "moogladr")
     assert proc.returncode == 2
     assert "unknown opcode 'moogladr'" in proc.stderr and "moogladder" in proc.stderr
-    proc = cli("opcode", "moogladr", "--json")
+    proc = run_cli("opcode", "moogladr", "--json")
     assert proc.returncode == 2
     assert "moogladder" in json.loads(proc.stdout)["suggestions"]
 
 
 def test_opcodes_lists_every_z1_name() -> None:
-    proc = cli("opcodes", "--json")
+    proc = run_cli("opcodes", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert {r["name"] for r in rows} == z1_names()
@@ -83,7 +76,7 @@ def test_opcodes_lists_every_z1_name() -> None:
 
 
 def test_opcodes_table() -> None:
-    proc = cli("opcodes", env={"COLUMNS": "200"})
+    proc = run_cli("opcodes", env={"COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "moogladder" in proc.stdout and "Moog ladder lowpass filter." in proc.stdout
 
@@ -92,7 +85,7 @@ def test_missing_csound_names_the_install_command(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.mkdir()
     (config / "config.toml").write_text('[csound]\nexecutable = "no-such-csound"\n', "utf-8")
-    proc = cli("opcode", "moogladder", env={"CSOUND_ASSIST_CONFIG_DIR": str(config)})
+    proc = run_cli("opcode", "moogladder", env={"CSOUND_ASSIST_CONFIG_DIR": str(config)})
     assert proc.returncode == 1
     assert "apt-get install csound" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 from pathlib import Path
 
-
-def run_parse(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "csound_assist", "parse", *args],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False,
-    )
+from tests.helpers import run_cli
 
 
 def test_prints_the_tree(tmp_path: Path) -> None:
     orc = tmp_path / "a.orc"
     orc.write_text("instr 1\n  a1 oscili 0.5, 440\n  out a1\nendin\n")
-    proc = run_parse(str(orc))
+    proc = run_cli("parse", str(orc))
     assert proc.returncode == 0, proc.stderr
     assert "instrument_definition [1:1-" in proc.stdout
     assert "opcode: opcode_name [2:6-2:12] 'oscili'" in proc.stdout
@@ -27,7 +20,7 @@ def test_prints_the_tree(tmp_path: Path) -> None:
 def test_errors_lists_positions_and_exits_1(tmp_path: Path) -> None:
     orc = tmp_path / "bad.orc"
     orc.write_text("instr 1\n  a1 oscili 0.5,, 440\n  out a1\ninstr 2\nendin\n")
-    proc = run_parse(str(orc), "--errors")
+    proc = run_cli("parse", str(orc), "--errors")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert lines[0].startswith(f"{orc}:2:")
@@ -38,12 +31,12 @@ def test_errors_lists_positions_and_exits_1(tmp_path: Path) -> None:
 def test_errors_on_a_clean_gzipped_file_exits_0(tmp_path: Path) -> None:
     csd = tmp_path / "ok.csd.gz"
     csd.write_bytes(gzip.compress(b"<CsoundSynthesizer>\n<CsScore>\ne\n</CsScore>\n</CsoundSynthesizer>\n"))
-    proc = run_parse(str(csd), "--errors")
+    proc = run_cli("parse", str(csd), "--errors")
     assert (proc.returncode, proc.stdout) == (0, "")
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
-    proc = run_parse(str(tmp_path / "nope.csd"))
+    proc = run_cli("parse", str(tmp_path / "nope.csd"))
     assert proc.returncode == 2
     assert "cannot read" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
+
 MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 
 FILTER = """<CsoundSynthesizer>
@@ -34,16 +36,9 @@ i 1 0 4
 """
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "csound_assist", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "CSOUND_ASSIST_CACHE_DIR": str(cwd / "cache")},
-        timeout=timeout,
-    )
+def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {"CSOUND_ASSIST_CACHE_DIR": str(cwd / "cache")}
+    return helpers.run_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def workspace(tmp_path: Path, embedding_model: str = "hash") -> Path:

@@ -4,17 +4,12 @@ COL)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "lsp-sample.csd"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "csound_assist", *args], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=300)
 
 
 def line_col(path: Path, needle: str, offset: int = 0) -> tuple[str, str]:
@@ -27,7 +22,7 @@ def test_complete_after_audio_output_json() -> None:
     # Line "  aSig  moogladder aMix, kCut, 0.6": the cursor right after "aSig  ".
     example = ROOT / "examples" / "clean-synth.csd"
     line, col = line_col(example, "aSig  moogladder", len("aSig  "))
-    proc = cli("complete", str(example), line, col, "--json")
+    proc = run_cli("complete", str(example), line, col, "--json")
     assert proc.returncode == 0, proc.stderr
     items = json.loads(proc.stdout)["items"]
     names = [i["label"] for i in items]
@@ -43,19 +38,19 @@ def test_complete_after_audio_output_json() -> None:
 
 def test_hover_json_and_text() -> None:
     line, col = line_col(SAMPLE, "moogladder", 3)
-    proc = cli("hover", str(SAMPLE), line, col, "--json")
+    proc = run_cli("hover", str(SAMPLE), line, col, "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "Moog ladder lowpass filter" in data["contents"]["value"]
     assert data["range"]["start"]["line"] == int(line) - 1
-    proc = cli("hover", str(SAMPLE), line, col)
+    proc = run_cli("hover", str(SAMPLE), line, col)
     assert "Moog ladder lowpass filter" in proc.stdout
 
 
 def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
-    proc = cli("hover", str(tmp_path / "missing.csd"), "1", "1")
+    proc = run_cli("hover", str(tmp_path / "missing.csd"), "1", "1")
     assert proc.returncode != 0 and "not a readable file" in proc.stderr
-    proc = cli("complete", str(SAMPLE), "0", "1")
+    proc = run_cli("complete", str(SAMPLE), "0", "1")
     assert proc.returncode != 0 and "1-based" in proc.stderr
-    proc = cli("hover", str(SAMPLE), "9999", "1")
+    proc = run_cli("hover", str(SAMPLE), "9999", "1")
     assert proc.returncode != 0 and "lines" in proc.stderr

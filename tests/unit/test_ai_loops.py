@@ -9,32 +9,18 @@ from csound_assist.ai.fix import verified_fix
 from csound_assist.ai.generate import generate_csd, write_csd
 from csound_assist.ai.verify import check_csd
 from csound_assist.config import Config
-from csound_assist.model import Message, ModelInfo, ModelService, Sampling
+from csound_assist.model import Message, ModelService, Sampling
+from tests.helpers import FakeBackend, csd
 
-GOOD = """<CsoundSynthesizer>
-<CsOptions>
--n
-</CsOptions>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
+GOOD = csd("""\
 instr 1
   asig oscili 0.3, 440
   outs asig, asig
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1
-e
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", sco="i 1 0 1\ne", options="-n")
 BAD = GOOD.replace("oscili 0.3, 440", "oscilx 0.3, 440")
 
 
-class Scripted:
+class Scripted(FakeBackend):
     """A backend that answers from a script and records what it was asked."""
 
     name = "scripted"
@@ -43,9 +29,6 @@ class Scripted:
         self.answers = list(answers)
         self.requests: list[list[Message]] = []
         self.prompts: list[tuple[str, str]] = []
-
-    async def info(self) -> ModelInfo:
-        return ModelInfo("scripted", "script")
 
     async def chat(self, messages: Sequence[Message], sampling: Sampling) -> AsyncIterator[str]:
         self.requests.append(list(messages))
@@ -58,15 +41,6 @@ class Scripted:
         answer = self.answers.pop(0) if self.answers else ""
         if answer:
             yield answer
-
-    async def embed(self, texts):
-        return []
-
-    async def preload(self) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        pass
 
 
 def check_with(config: Config):

@@ -13,31 +13,16 @@ from csound_assist.diagnostics import CompilerChecker, run_check, sanitize_csd
 from csound_assist.diagnostics.compiler import prepare
 from csound_assist.diagnostics.model import Code
 from csound_assist.diagnostics.opcodes import default_table
+from tests.helpers import csd
 
 pytestmark = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
 DATA = Path(__file__).resolve().parent.parent / "data" / "stderr"
 
-CSD = """<CsoundSynthesizer>
-<CsOptions>
--odac
-</CsOptions>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-{body}
-</CsInstruments>
-<CsScore>
-i 1 0 1
-</CsScore>
-</CsoundSynthesizer>
-"""
 GOOD = "instr 1\n  aSig vco2 0.2, 440\n  outs aSig, aSig\nendin"
 
 
 def _csd(body: str = GOOD) -> str:
-    return CSD.format(body=body)
+    return csd(body)
 
 
 async def test_clean_buffer_has_no_diagnostics_and_unsaved_text_is_what_is_checked(

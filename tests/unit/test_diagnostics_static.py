@@ -23,19 +23,10 @@ from csound_assist.diagnostics import (
 )
 from csound_assist.diagnostics.mutate import MUTATIONS
 from csound_assist.diagnostics.opcodes import default_table
+from tests.helpers import csd
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 needs_csound = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
-
-HEADER = "sr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n"
-
-
-def csd(orc: str, sco: str = "i 1 0 1", header: str = HEADER) -> str:
-    return (
-        "<CsoundSynthesizer>\n<CsOptions>\n-odac\n</CsOptions>\n<CsInstruments>\n"
-        f"{header}\n{orc}\n</CsInstruments>\n<CsScore>\n{sco}\n</CsScore>\n</CsoundSynthesizer>\n"
-    )
-
 
 def diags_of(text: str, code: Code, path: str = "t.csd") -> list[lsp.Diagnostic]:
     return [d for d in static_checks(text, Path(path)) if d.code == code]

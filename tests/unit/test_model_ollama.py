@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from werkzeug import Request, Response
@@ -23,6 +23,7 @@ from csound_assist.model import (
     Sampling,
 )
 from csound_assist.model.ollama_backend import OllamaBackend
+from tests.helpers import free_port
 
 T0 = "2025-01-06T10:00:00.000000Z"
 
@@ -102,10 +103,28 @@ def config_for(url: str, **model: object) -> Config:
     return config
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+Handler = Callable[[Request], Response]
+
+
+def slow_stream(parts: list[dict]) -> tuple[Handler, list[int], threading.Event]:
+    """A handler streaming `parts` one per 50 ms; the indices it sent, and an event set when the
+    stream stops (finished, or closed by the client)."""
+    sent: list[int] = []
+    closed = threading.Event()
+
+    def handler(request: Request) -> Response:
+        def body():
+            try:
+                for i, part in enumerate(parts):
+                    sent.append(i)
+                    yield json.dumps(part) + "\n"
+                    time.sleep(0.05)
+            finally:
+                closed.set()
+
+        return Response(body(), content_type="application/x-ndjson")
+
+    return handler, sent, closed
 
 
 async def collect(stream) -> str:
@@ -273,21 +292,7 @@ async def test_auto_backend_falls_back_to_gguf_when_ollama_is_down(tmp_path):
 
 async def test_slow_stream_cancelled_midway_closes_the_connection(httpserver):
     total = 50
-    sent: list[int] = []
-    closed = threading.Event()
-
-    def handler(request: Request) -> Response:
-        def body():
-            try:
-                for i, part in enumerate(chat_parts("m", [f"t{i} " for i in range(total)])):
-                    sent.append(i)
-                    yield json.dumps(part) + "\n"
-                    time.sleep(0.05)
-            finally:
-                closed.set()
-
-        return Response(body(), content_type="application/x-ndjson")
-
+    handler, sent, closed = slow_stream(chat_parts("m", [f"t{i} " for i in range(total)]))
     httpserver.expect_request("/api/chat").respond_with_handler(handler)
     backend = OllamaBackend(config_for(httpserver.url_for("/")).model)
 
@@ -330,21 +335,7 @@ async def test_superseded_inline_completion_closes_the_generate_stream(httpserve
     from csound_assist.ai.complete import InlineCompleter
 
     total = 60
-    sent: list[int] = []
-    closed = threading.Event()
-
-    def handler(request: Request) -> Response:
-        def body():
-            try:
-                for i, part in enumerate(generate_parts("m", ["  a1 vco2 1, 110\n"] * total)):
-                    sent.append(i)
-                    yield json.dumps(part) + "\n"
-                    time.sleep(0.05)
-            finally:
-                closed.set()
-
-        return Response(body(), content_type="application/x-ndjson")
-
+    handler, sent, closed = slow_stream(generate_parts("m", ["  a1 vco2 1, 110\n"] * total))
     httpserver.expect_request("/api/show").respond_with_json(show_body(["completion", "insert"]))
     httpserver.expect_request("/api/generate").respond_with_handler(handler)
     config = config_for(httpserver.url_for("/"), fim_timeout=30.0)

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from csound_assist.config import Config
-from csound_assist.model import BackendUnavailable, Message, ModelInfo, ModelService, Sampling
+from csound_assist.model import BackendUnavailable, Message, ModelService, Sampling
 from csound_assist.model import service as service_module
+from tests.helpers import FakeBackend
 
 
-class Flaky:
+class Flaky(FakeBackend):
     """Unreachable until `up` is set; counts calls and probes."""
 
     name = "flaky"
@@ -26,9 +27,6 @@ class Flaky:
         self.probes += 1
         return self.up
 
-    async def info(self) -> ModelInfo:
-        return ModelInfo("flaky", "f")
-
     async def chat(self, messages, sampling: Sampling) -> AsyncIterator[str]:
         self.calls += 1
         if not self.up:
@@ -40,15 +38,6 @@ class Flaky:
         if not self.up:
             raise BackendUnavailable("Ollama is not reachable at http://x")
         yield "x"
-
-    async def embed(self, texts):
-        return []
-
-    async def preload(self) -> None:
-        pass
-
-    async def aclose(self) -> None:
-        pass
 
 
 async def test_down_answers_empty_without_calling_then_reconnects(monkeypatch: pytest.MonkeyPatch):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from csound_assist import parsing
+from tests.helpers import csd
 
 # Statements inside `instr 1` … `endin`.
 INSTRUMENT_BODIES = {
@@ -67,8 +68,7 @@ ORCHESTRAS = {
 
 
 def _csd(orchestra: str) -> str:
-    return ("<CsoundSynthesizer>\n<CsOptions>\n-n\n</CsOptions>\n<CsInstruments>\n"
-            f"{orchestra}</CsInstruments>\n<CsScore>\ni1 0 0.1\n</CsScore>\n</CsoundSynthesizer>\n")
+    return csd(orchestra, sco="i1 0 0.1", header="", options="-n")
 
 
 CASES = {name: _csd(f"instr 1\n {body}\nendin\n") for name, body in INSTRUMENT_BODIES.items()}

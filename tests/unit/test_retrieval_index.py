@@ -20,6 +20,7 @@ import pytest
 from csound_assist.retrieval import HashingEmbedder, Index
 from csound_assist.retrieval.enrich import Enricher
 from csound_assist.retrieval.index import DENSE_KINDS
+from tests.helpers import csd
 
 SUMMARIES = {
     "moogladder": "Moog ladder lowpass filter.",
@@ -28,46 +29,21 @@ SUMMARIES = {
     "vco2": "Implementation of a band-limited oscillator using pre-calculated tables.",
 }
 
-FILTER = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-
+FILTER = csd("""\
 instr Sweep
   ; a resonant filter sweep over a sawtooth
   asaw vco2 0.4, 110
   kcf expon 200, p3, 8000
   afil moogladder asaw, kcf, 0.8
   outs afil, afil
-endin
-</CsInstruments>
-<CsScore>
-i "Sweep" 0 4
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", sco='i "Sweep" 0 4', options=None)
 
-SINE = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-
+SINE = csd("""\
 instr 1
   ; plain sine tone
   asig oscili 0.3, p4
   outs asig, asig
-endin
-</CsInstruments>
-<CsScore>
-f 1 0 16384 10 1
-i 1 0 1 440
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", sco="f 1 0 16384 10 1\ni 1 0 1 440", options=None)
 
 REVERB = """instr 10
   ain inch 1
@@ -199,8 +175,8 @@ CHILD = textwrap.dedent(
     """
     import sys, time, json
     from pathlib import Path
-    sys.path.insert(0, {tests!r})
-    from unit.test_retrieval_index import open_index
+    sys.path.insert(0, {root!r})
+    from tests.unit.test_retrieval_index import open_index
     from csound_assist.retrieval import HashingEmbedder
     root, corpus, signal_file = (Path(a) for a in sys.argv[1:4])
     mode = sys.argv[4]
@@ -225,7 +201,7 @@ CHILD = textwrap.dedent(
 
 def _child(tmp_path: Path, *args: str) -> subprocess.Popen:
     script = tmp_path / "child.py"
-    script.write_text(CHILD.format(tests=str(Path(__file__).resolve().parent.parent)))
+    script.write_text(CHILD.format(root=str(Path(__file__).resolve().parents[2])))
     return subprocess.Popen(
         [sys.executable, str(script), *args],
         stdout=subprocess.PIPE,
