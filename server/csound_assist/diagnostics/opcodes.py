@@ -87,7 +87,7 @@ class OpcodeTable:
             code = codes[position] if position < len(codes) else codes[-1]
             if code.endswith("[]"):
                 return None  # an array output: the name decides nothing we check
-            if position >= len(codes) and code not in "mzIN*":
+            if position >= len(codes) and not kt.is_variadic(code, output=True):
                 continue
             allowed.update(kt.rates(code, output=True))
         return allowed or None
@@ -129,7 +129,7 @@ class OpcodeTable:
         rates (from the variable names; None = unknown) it allows."""
         for outs, ins in self.forms.get(name, []):
             o, i = kt.split_codes(outs), kt.split_codes(ins)
-            if not _count_ok(o, n_out) or not _count_ok(i, n_in):
+            if not _count_ok(o, n_out, output=True) or not _count_ok(i, n_in, output=False):
                 continue
             ok = True
             for pos, rate in enumerate(out_rates):
@@ -143,14 +143,14 @@ class OpcodeTable:
         return False
 
 
-_OPTIONAL = set("opqvjhOPVJ?")
-_VARIADIC = set("mMNnyzZW*.")
-
-
-def _count_ok(codes: list[str], n: int) -> bool:
-    required = sum(1 for c in codes if c[0] not in _OPTIONAL and c[0] not in _VARIADIC)
-    variadic = any(c[0] in _VARIADIC for c in codes)
-    return required <= n and (variadic or n <= len(codes))
+def _count_ok(codes: list[str], n: int, *, output: bool) -> bool:
+    """Whether `n` arguments (or outputs) fit `codes`: each required one is there, and no more
+    than the form has places for unless it has an open list (the letters of `knowledge.types`:
+    `.` is one required argument of any type, `I X F` are open output lists)."""
+    open_list = [kt.is_variadic(c, output=output) for c in codes]
+    optional = [not output and kt.is_optional(c) for c in codes]
+    required = sum(1 for o, v in zip(optional, open_list, strict=True) if not o and not v)
+    return required <= n and (any(open_list) or n <= len(codes))
 
 
 def _length_gap(a: str, b: str) -> int:
