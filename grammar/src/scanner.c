@@ -348,6 +348,16 @@ static bool next_line_starts_block(TSLexer *lexer) {
   return is_block_word(word) && !is_ident_char(lexer->lookahead);
 }
 
+// A NEWLINE token when blanks lead to a line end; false (blanks skipped) otherwise.
+static bool scan_line_end(TSLexer *lexer) {
+  while (is_blank(lexer->lookahead)) skip(lexer);
+  if (lexer->lookahead != '\n') return false;
+  advance(lexer);
+  lexer->mark_end(lexer);
+  lexer->result_symbol = NEWLINE;
+  return true;
+}
+
 bool tree_sitter_csound_external_scanner_scan(void *payload, TSLexer *lexer,
                                               const bool *valid) {
   (void)payload;
@@ -355,14 +365,7 @@ bool tree_sitter_csound_external_scanner_scan(void *payload, TSLexer *lexer,
 
   if (error_recovery) {
     // Let recovery resynchronise on line ends, nothing else.
-    while (is_blank(lexer->lookahead)) skip(lexer);
-    if (lexer->lookahead == '\n') {
-      advance(lexer);
-      lexer->mark_end(lexer);
-      lexer->result_symbol = NEWLINE;
-      return true;
-    }
-    return false;
+    return scan_line_end(lexer);
   }
 
   if (valid[RAW_TEXT]) return scan_raw_text(lexer);
@@ -433,13 +436,7 @@ bool tree_sitter_csound_external_scanner_scan(void *payload, TSLexer *lexer,
   }
 
   if (valid[NEWLINE]) {
-    while (is_blank(lexer->lookahead)) skip(lexer);
-    if (lexer->lookahead == '\n') {
-      advance(lexer);
-      lexer->mark_end(lexer);
-      lexer->result_symbol = NEWLINE;
-      return true;
-    }
+    if (scan_line_end(lexer)) return true;
     if (lexer->eof(lexer)) {
       lexer->mark_end(lexer);
       lexer->result_symbol = NEWLINE;
