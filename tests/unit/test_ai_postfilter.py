@@ -10,6 +10,7 @@ from csound_assist.ai.postfilter import (
     unknown_opcodes,
     used_opcodes,
 )
+from tests.helpers import csd
 
 KNOWN = {
     "oscili",
@@ -29,24 +30,12 @@ KNOWN = {
     "init",
 }
 
-CSD = """<CsoundSynthesizer>
-<CsInstruments>
-sr = 44100
-ksmps = 32
-nchnls = 2
-0dbfs = 1
-
+# A template: `{cursor}` and `{score}` are filled in by ctx_at.
+CSD = csd("""\
 instr 1
   asig oscili 0.5, 440
 {cursor}
-endin
-</CsInstruments>
-<CsScore>
-i 1 0 1
-{score}
-</CsScore>
-</CsoundSynthesizer>
-"""
+endin""", sco="i 1 0 1\n{score}", options=None)
 
 
 def ctx_at(template: str, **fill: str):
