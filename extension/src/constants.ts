@@ -71,6 +71,8 @@ export const Settings = {
   inlineCompletionEnabled: 'inlineCompletion.enabled',
   inlineCompletionDebounceMs: 'inlineCompletion.debounceMs',
   corpusExtraFolders: 'corpus.extraFolders',
+  corpusIndexWorkspace: 'corpus.indexWorkspace',
+  corpusIndexOnStart: 'corpus.indexOnStart',
   logLevel: 'logLevel',
 } as const;
 export type SettingKey = (typeof Settings)[keyof typeof Settings];

@@ -21,7 +21,7 @@ export interface CsoundAssistSettings {
     embeddingModel: EmbeddingModel;
   };
   inlineCompletion: { enabled: boolean; debounceMs: number };
-  corpus: { extraFolders: string[] };
+  corpus: { extraFolders: string[]; indexWorkspace: boolean; indexOnStart: boolean };
   logLevel: LogLevelName;
 }
 
@@ -39,7 +39,7 @@ export const DEFAULTS: CsoundAssistSettings = {
     embeddingModel: 'all-minilm-l6-v2',
   },
   inlineCompletion: { enabled: true, debounceMs: 250 },
-  corpus: { extraFolders: [] },
+  corpus: { extraFolders: [], indexWorkspace: true, indexOnStart: true },
   logLevel: 'info',
 };
 
@@ -125,7 +125,11 @@ export function readSettings(get: SettingGetter): ReadResult {
       enabled: bool(Settings.inlineCompletionEnabled, d.inlineCompletion.enabled),
       debounceMs: int(Settings.inlineCompletionDebounceMs, 0, 5000, d.inlineCompletion.debounceMs),
     },
-    corpus: { extraFolders: strings(Settings.corpusExtraFolders) },
+    corpus: {
+      extraFolders: strings(Settings.corpusExtraFolders),
+      indexWorkspace: bool(Settings.corpusIndexWorkspace, d.corpus.indexWorkspace),
+      indexOnStart: bool(Settings.corpusIndexOnStart, d.corpus.indexOnStart),
+    },
     logLevel: oneOf(Settings.logLevel, LOG_LEVELS, d.logLevel),
   };
   return { settings, problems };
@@ -172,6 +176,8 @@ export function toServerConfig(s: CsoundAssistSettings, isSet: (key: SettingKey)
   if (s.model.completionModel) put(Settings.completionModel, 'model', 'completionName', s.model.completionModel);
   put(Settings.embeddingModel, 'rag', 'embeddingModel', s.model.embeddingModel);
   put(Settings.corpusExtraFolders, 'rag', 'examplesDirs', s.corpus.extraFolders);
+  put(Settings.corpusIndexWorkspace, 'rag', 'indexWorkspace', s.corpus.indexWorkspace);
+  put(Settings.corpusIndexOnStart, 'rag', 'indexOnStart', s.corpus.indexOnStart);
   (out.logging ??= {}).level = SERVER_LOG_LEVELS[s.logLevel];
   return out;
 }

@@ -57,6 +57,7 @@ test('only the settings the user set reach the server, in its own terms', () => 
     [Settings.diagnosticsRun]: 'onSave',
     [Settings.chatModel]: '/models/tiny.gguf',
     [Settings.corpusExtraFolders]: ['/music'],
+    [Settings.corpusIndexOnStart]: false,
     [Settings.logLevel]: 'debug',
   };
   const { settings } = readSettings(from(values));
@@ -65,7 +66,7 @@ test('only the settings the user set reach the server, in its own terms', () => 
     csound: { executable: '/opt/csound/bin/csound' },
     editor: { diagnosticsOn: 'save' },
     model: { ggufPath: '/models/tiny.gguf' },
-    rag: { examplesDirs: ['/music'] },
+    rag: { examplesDirs: ['/music'], indexOnStart: false },
     logging: { level: 'DEBUG' },
   });
   // Nothing set: only the log level, so the user's TOML files keep their say.
