@@ -70,7 +70,8 @@ def _run_e2e(python: str, scenario: str) -> None:
 
 
 def test_extension_in_real_vscode() -> None:
-    """Language, highlighting, status, hover, completion, edits, diagnostics, fixes, chat."""
+    """Language, highlighting, status, hover, completion, edits, diagnostics, fixes, the chat
+    panel, Search Examples over the workspace index, and Explain streaming into the panel."""
     _run_e2e(sys.executable, "ready")
 
 
