@@ -163,6 +163,24 @@ async def test_chat_streams_events_and_stop_cancels(client: LanguageClient):
     assert roles[-2:] == ["user", "assistant"]  # the stopped turn is not kept
 
 
+@needs_gguf
+async def test_explain_streams_and_joins_the_chat_history(client: LanguageClient):
+    uri = client.uri  # type: ignore[attr-defined]
+    line = CSD.splitlines().index("  asig oscili 0.3, 440")
+    reply = await client.protocol.send_request_async(
+        "csound/explain",
+        {"uri": uri, "position": {"line": line, "character": 4}, "id": "e1",
+         "title": "Explain: instr 1"},
+    )
+    kinds = [e.kind for e in client.events if e.id == "e1"]  # type: ignore[attr-defined]
+    assert kinds[0] == "sources" and "token" in kinds and kinds[-1] == "done"
+    assert reply.answer.strip() and not reply.error
+    history = await client.protocol.send_request_async("csound/chatHistory", {})
+    last = [(m["role"], m["content"]) if isinstance(m, dict) else (m.role, m.content)
+            for m in history][-2:]
+    assert last == [("user", "Explain: instr 1"), ("assistant", reply.answer)]
+
+
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", LAUNCH]))
 async def offline_client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
     host = f"http://127.0.0.1:{free_port()}"

@@ -223,7 +223,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
       this.log.warn('chat: the panel did not appear; explaining in a preview instead');
       return false;
     }
-    await this.turn(label, 'explain', (client, id) => client.sendRequest<unknown>(AiMethods.explain, { ...params, id }));
+    await this.turn(label, 'explain', (client, id) => client.sendRequest<unknown>(AiMethods.explain, { ...params, id, title: label }));
     return true;
   }
 

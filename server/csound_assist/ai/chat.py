@@ -96,6 +96,12 @@ class ChatSession:
         self.history.clear()
         self._save()
 
+    def remember(self, question: str, answer: str) -> None:
+        """Keep a turn answered outside `ask` (the Explain command) in the history."""
+        if question.strip() and answer.strip():
+            self.history += [Message("user", question), Message("assistant", answer)]
+            self._save()
+
     async def ask(
         self, text: str, context: EditorContext | None = None
     ) -> AsyncIterator[ChatEvent]:
@@ -140,8 +146,7 @@ class ChatSession:
         if not answer.strip():
             yield ChatEvent("error", "No answer: the model is unavailable (see the log).")
             return
-        self.history += [Message("user", question), Message("assistant", answer)]
-        self._save()
+        self.remember(question, answer)
         yield ChatEvent("done", answer)
 
     async def _chat(self, question: str, context: EditorContext | None) -> AsyncIterator[ChatEvent]:

@@ -4,8 +4,9 @@
   `csound/chatEvent` {id, kind, data} notifications: sources, token, code, info, error, done.
 - notification `csound/chatCancel` {id}: the Stop button; cancels the turn and the model stream.
 - request `csound/chatHistory` {} → [{role, content}]; notification `csound/chatClear` {}.
-- request `csound/explain` {uri, range?, position?, id?}: explains the selection or the instrument
-  under the cursor, streamed as `csound/chatEvent` under `id`.
+- request `csound/explain` {uri, range?, position?, id?, title?}: explains the selection or the
+  instrument under the cursor, streamed as `csound/chatEvent` under `id`; the finished turn joins
+  the chat history under `title`.
 - request `csound/aiFix` {uri, message, line?} → {ok, edit?, rounds, error}: a model-written fix
   that compiled in a scratch copy; `edit` is a WorkspaceEdit, absent unless verified.
 """
@@ -146,7 +147,12 @@ def register(ls: CsoundLanguageServer) -> None:
                 parts.append(chunk)
                 yield ChatEvent("token", chunk)
             if parts:
-                yield ChatEvent("done", "".join(parts))
+                answer = "".join(parts)
+                # Kept in the panel's history like a chat turn, under the title the panel showed.
+                title = str(data.get("title") or "").strip()
+                first = next((ln.strip() for ln in code.splitlines() if ln.strip()), "")
+                rt.chat_session().remember(title or f"Explain: {first[:80]}", answer)
+                yield ChatEvent("done", answer)
             else:
                 yield ChatEvent("error", "No answer: the model is unavailable (see the log).")
 
