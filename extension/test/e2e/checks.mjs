@@ -22,6 +22,24 @@ async function shot(page, shots, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
+/** Runs a command from the palette: F1, its title, wait for the row that matches `row`, Enter. */
+async function runCommand(page, title, row = title) {
+  await page.keyboard.press('F1');
+  await page.keyboard.type(title, { delay: 20 });
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: row }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The chat webview's frame (its document sits in nested iframes): the one that holds the input. */
+async function chatFrame(page) {
+  return until(page, 'the chat webview', async () => {
+    for (const f of page.frames()) {
+      if (await f.locator('#input').count().catch(() => 0)) return f;
+    }
+    return null;
+  }, 60_000, 500);
+}
+
 async function openFile(page, name) {
   await page.getByRole('treeitem', { name }).first().click({ timeout: 60_000 });
   await until(page, `${name} in the editor`, async () =>
@@ -317,11 +335,7 @@ export const checks = [
       await problemsPanel(page);
       const before = (await problemRows(page)).length;
       await page.locator(`${EDITOR} .view-lines`).first().click();
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Csound Assist: Fix All Problems', { delay: 20 });
-      const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Fix All Problems in File' }).first();
-      await item.waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await runCommand(page, 'Csound Assist: Fix All Problems', 'Fix All Problems in File');
       const after = await until(page, 'fewer problems after Fix All', async () => {
         const n = (await problemRows(page)).length;
         return n < before ? n : null;
@@ -360,17 +374,8 @@ export const checks = [
     async run({ page, shots }) {
       // The chat view from the command palette; "/help" is answered by the server without a model.
       await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Csound Assist: Open Chat', { delay: 20 });
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Chat' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      // The webview's document sits in nested iframes; find the frame that holds the chat input.
-      const frame = await until(page, 'the chat webview', async () => {
-        for (const f of page.frames()) {
-          if (await f.locator('#input').count().catch(() => 0)) return f;
-        }
-        return null;
-      }, 60_000, 500);
+      await runCommand(page, 'Csound Assist: Open Chat', 'Open Chat');
+      const frame = await chatFrame(page);
       await frame.locator('#input').fill('/help');
       await frame.locator('#input').press('Enter');
       const answer = frame.locator('#transcript .entry.assistant.done').last();
@@ -401,16 +406,8 @@ export const checks = [
       const box = await wordBox(page, 'moogladder');
       if (!box) throw new Error('"moogladder" not visible in the editor');
       await page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Csound Assist: Explain Selection', { delay: 20 });
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Explain Selection' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      const frame = await until(page, 'the chat webview', async () => {
-        for (const f of page.frames()) {
-          if (await f.locator('#input').count().catch(() => 0)) return f;
-        }
-        return null;
-      }, 60_000, 500);
+      await runCommand(page, 'Csound Assist: Explain Selection', 'Explain Selection');
+      const frame = await chatFrame(page);
       const question = await until(page, 'the explain turn in the chat', async () => {
         const t = (await frame.locator('#transcript .entry.user').last().innerText().catch(() => '')).trim();
         return t.startsWith('Explain:') ? t : null;
@@ -444,10 +441,7 @@ export const checks = [
       const empty = page.locator('.notifications-toasts .notification-toast', { hasText: 'no examples' });
       const label = await until(page, 'a Search Examples result for moogladder', async () => {
         await page.keyboard.press('Escape');
-        await page.keyboard.press('F1');
-        await page.keyboard.type('Csound Assist: Search Examples', { delay: 20 });
-        await rows.filter({ hasText: 'Search Examples' }).first().waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
+        await runCommand(page, 'Csound Assist: Search Examples', 'Search Examples');
         const input = widget.locator('input').first();
         // The input box's prompt, not the palette row that opened it.
         await until(page, 'the search input box', async () => /Words, opcodes or code/.test(await widget.innerText().catch(() => '')), 15_000);
