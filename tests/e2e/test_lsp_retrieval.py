@@ -165,16 +165,24 @@ async def test_saved_file_is_reindexed_and_reindex_reports(server: LanguageClien
     assert field(report, "embedded") == 0 and "up to date" in field(report, "summary")
 
 
-async def test_two_servers_share_one_index(tmp_path: Path) -> None:
+async def test_two_servers_share_one_index_each_sees_its_own_files(tmp_path: Path) -> None:
+    """Two editor windows, two projects, one index (the user's cache): both build into it and
+    both answer, and each window's results stay within its own workspace."""
     ws = make_workspace(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".csound-assist.toml").write_text(CONFIG, "utf-8")
+    shutil.copy(EXAMPLES / "fm-bell.csd", other / "bell.csd")
     cache = tmp_path / "cache"
-    first, second = await asyncio.gather(start(ws, cache), start(ws, cache))
+    first, second = await asyncio.gather(start(ws, cache), start(other, cache))
     try:
-        for client in (first, second):
-            await wait_index(client, "ready")
-            assert files(await search(client, {"query": "moogladder", "k": 1})) == [
-                "clean-synth.csd"
-            ]
+        await wait_index(first, "ready")
+        await wait_index(second, "ready")
+        assert files(await search(first, {"query": "moogladder", "k": 1})) == ["clean-synth.csd"]
+        mine = await search(second, {"query": "moogladder foscili", "k": 5})
+        assert mine and {Path(field(r, "file")).parent for r in mine} == {other.resolve()}
+        theirs = await search(first, {"query": "moogladder foscili", "k": 5})
+        assert "bell.csd" not in files(theirs)
     finally:
         for client in (first, second):
             await client.shutdown_session()

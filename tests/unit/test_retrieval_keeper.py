@@ -147,3 +147,21 @@ async def test_update_failure_sets_error_and_keeps_the_published_index(tmp_path:
         await keeper.update()
     assert seen[-1] == {"state": "error", "message": "embedder crashed"}
     assert await keeper.search("moogladder", 1)  # the published generation still answers
+
+
+async def test_scope_limits_search_and_the_view(tmp_path: Path) -> None:
+    src = corpus(tmp_path)
+    keeper, _ = make(tmp_path, src)
+    await keeper.update()
+    assert keeper.view() is not None
+    found = {Path(r.chunk.path).name for r in await keeper.search("foscili moogladder", 5)}
+    assert found == {"clean-synth.csd", "fm-bell.csd"}
+    keeper.scope = [src / "clean-synth.csd"]  # a file; folders work the same way
+    found = {Path(r.chunk.path).name for r in await keeper.search("foscili moogladder", 5)}
+    assert found == {"clean-synth.csd"}
+    view = keeper.view()
+    assert view is not None
+    assert {Path(r.chunk.path).name for r in view.search("foscili", 5, mode="keyword")} <= {
+        "clean-synth.csd"}
+    keeper.scope = [tmp_path / "elsewhere"]
+    assert await keeper.search("foscili", 5) == []

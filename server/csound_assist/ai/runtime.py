@@ -32,11 +32,12 @@ class AIRuntime:
         kb: Callable[[], Any] = lambda: None,
         workspace: str | None = None,
         retriever: Retriever | None = None,
-        index: Callable[[], Any] = lambda: None,
+        index: Callable[[], Any] | None = None,
     ) -> None:
         self.config = config
         self._kb = kb
-        # The server's shared example index (`retrieval.Index`), once open; else one of our own.
+        # In the server: the shared example index (a `retrieval.keeper.ScopedIndex`, None until
+        # open), looked up at each search so a re-opened index is picked up. Else one of our own.
         self._index = index
         self.workspace = workspace
         self.service = ModelService(config, notify=notify)
@@ -58,25 +59,32 @@ class AIRuntime:
     @property
     def retriever(self) -> Retriever | None:
         if not self._retriever_made:
-            shared = self._index()
             self._retriever = (
-                index_retriever(shared) if shared is not None else default_retriever(self.config)
+                self._shared("hybrid") if self._index is not None
+                else default_retriever(self.config)
             )
             self._retriever_made = True
         return self._retriever
 
+    def _shared(self, mode: str) -> Retriever:
+        lookup = self._index
+        assert lookup is not None
+
+        async def retrieve(query: str, limit: int):  # noqa: ANN202
+            view = lookup()
+            return [] if view is None else await index_retriever(view, mode=mode)(query, limit)
+
+        return retrieve
+
     def _fim_retriever(self) -> Retriever | None:
         if self._retriever is not None:
             return self._retriever
+        if self._index is not None:
+            return self._shared("keyword")  # BM25 alone: fast enough to run per keystroke
 
         async def lazy(query: str, limit: int):  # noqa: ANN202 — keyword search: fast enough to type
             if not hasattr(self, "_fim_index_retriever"):
-                shared = self._index()
-                self._fim_index_retriever = (
-                    index_retriever(shared, mode="keyword")
-                    if shared is not None
-                    else default_retriever(self.config, mode="keyword")
-                )
+                self._fim_index_retriever = default_retriever(self.config, mode="keyword")
             if self._fim_index_retriever is None:
                 return []
             return await self._fim_index_retriever(query, limit)

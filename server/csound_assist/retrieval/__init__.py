@@ -21,7 +21,8 @@ API (the LSP server and the CLI use only this)::
   thread with stage "scanning", "chunking", "embedding" or "writing" — map it to `$/progress`.
   Raises `EmbedderError` / `IndexBuildError` / `StoreError` with a user-facing message; the
   published index is then unchanged.
-- `index.search(query, k=None, *, mode="hybrid") -> list[SearchResult]`: thread-safe, never raises
+- `index.search(query, k=None, *, mode="hybrid", within=None) -> list[SearchResult]`: `within`
+  keeps only chunks of files under those folders/files (an editor's scope). Thread-safe, never raises
   for bad input; falls back to keyword-only search when the embedder is unavailable or the index
   was built by another embedder. Picks up generations published by other processes. Hybrid fuses
   BM25, dense and opcode routing (`routing.OpcodeRouter`) by RRF; "dense", "keyword" and "opcode"
@@ -33,7 +34,8 @@ API (the LSP server and the CLI use only this)::
   `text`, `header`); `to_dict()` gives the JSON the CLI prints and `csound/search` returns.
 - `watch.watch(index, roots, stop_event)`: follow folders with watchdog (the CLI's `--watch`).
 - `keeper.IndexKeeper`: the index inside the language server (lazy open, one update at a time off
-  the event loop, throttled progress, coalesced re-indexing of saved files, a status object).
+  the event loop, throttled progress, coalesced re-indexing of saved files, a status object, and a
+  `scope` that searches stay within; `view()` is the scoped index the AI features search).
 
 Two processes can use one index: published generations are immutable, and a process that finds a
 generation's Qdrant folder locked by another reads a private copy of it.

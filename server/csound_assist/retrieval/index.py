@@ -105,6 +105,12 @@ def _noop_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def _prefixes(paths: Sequence[Path | str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(the paths themselves, their folder prefixes) for fast `within` tests on chunk paths."""
+    normal = [str(normalise(p)) for p in paths]
+    return frozenset(normal), tuple(p.rstrip(os.sep) + os.sep for p in normal)
+
+
 class _Generation:
     """A published generation loaded for reading. The vector store opens on first use."""
 
@@ -313,8 +319,12 @@ class Index:
         mode: str = "hybrid",
         min_similarity: float | None = None,
         collapse: bool = True,
+        within: Sequence[Path | str] | None = None,
     ) -> list[SearchResult]:
         """The best `k` chunks for `query` (default `num_results`), best first.
+
+        `within` keeps only chunks of files under those folders (or those files): the index is
+        one per user, so an editor limits results to its own sources and workspace.
 
         `mode` is "hybrid", "dense", "keyword" or "opcode" (routing alone, see `routing`); hybrid
         fuses the other three. Dense hits below `min_similarity` (cosine) are
@@ -345,9 +355,14 @@ class Index:
         if mode in ("hybrid", "opcode"):
             rankings["opcode"] = self._routed(gen, query)
         fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=self.weights)
+        roots = None if within is None else _prefixes(within)
         results: list[SearchResult] = []
         for cid, score in fused:
             chunk = gen.chunks[gen.positions[cid]]
+            if roots is not None and not (
+                chunk.path in roots[0] or chunk.path.startswith(roots[1])
+            ):
+                continue
             if collapse and any(_overlaps(chunk, r.chunk) for r in results):
                 continue
             results.append(

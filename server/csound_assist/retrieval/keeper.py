@@ -99,8 +99,24 @@ class Throttle:
         return False
 
 
+class ScopedIndex:
+    """An index whose searches stay within the keeper's scope (what the AI features search)."""
+
+    def __init__(self, index: Index, scope: Callable[[], list[Path] | None]) -> None:
+        self.index = index
+        self._scope = scope
+
+    def search(self, query: str, k: int | None = None, *, mode: str = "hybrid"
+               ) -> list[SearchResult]:
+        return self.index.search(query, k, mode=mode, within=self._scope())
+
+
 class IndexKeeper:
-    """Owns the server's index. All methods are called on the event loop."""
+    """Owns the server's index. All methods are called on the event loop.
+
+    `scope` (set by the server: the configured sources and the workspace folders) limits search
+    results: the index is one per user, and another project's files do not belong in this one's
+    answers."""
 
     def __init__(
         self,
@@ -120,6 +136,7 @@ class IndexKeeper:
         self._last_save = 0.0
         self._save_task: asyncio.Task[Any] | None = None
         self.status: dict[str, Any] = {"state": "missing"}
+        self.scope: list[Path] | None = None
 
     # -- state -------------------------------------------------------------------------------
     def _set(self, status: dict[str, Any]) -> None:
@@ -130,6 +147,10 @@ class IndexKeeper:
     def current(self) -> Index | None:
         """The open index, if it was opened already (never blocks)."""
         return self._index
+
+    def view(self) -> ScopedIndex | None:
+        """The open index searched within `scope`, or None before it is open."""
+        return None if self._index is None else ScopedIndex(self._index, lambda: self.scope)
 
     async def open(self) -> Index | None:
         """Open the index (cheap: nothing is embedded); None, with an error status, on failure."""
@@ -199,7 +220,7 @@ class IndexKeeper:
         index = await self.open()
         if index is None:
             return []
-        return await asyncio.to_thread(index.search, query, k, mode=mode)
+        return await asyncio.to_thread(index.search, query, k, mode=mode, within=self.scope)
 
     def saved(self, path: Path, roots: Iterable[Path]) -> None:
         """Re-index a saved file under `roots` once no file was saved for `save_delay` s."""

@@ -37,7 +37,7 @@ def runtime(ls: CsoundLanguageServer) -> AIRuntime:
         notify=lambda text: ls.message(text, types.MessageType.Warning),
         kb=lambda: ls.kb,
         workspace=str(root) if root else None,
-        index=lambda: getattr(getattr(ls, "index_keeper", None), "current", None),
+        index=lambda: ls.index_keeper.view() if getattr(ls, "index_keeper", None) else None,
     )
     ls.ai = rt  # type: ignore[attr-defined]
     return rt

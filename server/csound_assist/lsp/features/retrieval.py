@@ -6,7 +6,8 @@
 - A saved Csound file in a workspace folder is re-indexed after a quiet second.
 - request `csound/search` {query, k?, mode?} → [SearchResult.to_dict()] (the CLI's `--json` rows).
 - request `csound/reindex` {full?} → the update report; errors answer with a message.
-The AI features search through the same index (`ls.index_keeper.current`).
+The AI features search through the same index (`ls.index_keeper.view()`). Results stay within
+the configured sources and this workspace: the index is one per user, shared by all projects.
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ async def update_with_progress(ls: CsoundLanguageServer, *, full: bool = False) 
         pct = int(100 * done / total) if total else None
         progress.report(f"{STAGE_WORDS.get(stage, stage)} {done}/{total}", pct)
 
+    paths = k.scope = scope(ls, index)
     try:
-        report = await k.update(scope(ls, index), full=full, progress=on_progress)
+        report = await k.update(paths, full=full, progress=on_progress)
     except Exception as exc:
         progress.end(f"index update failed: {exc}")
         raise JsonRpcInternalError(f"index update failed: {exc}") from exc
@@ -122,7 +124,9 @@ def register(ls: CsoundLanguageServer) -> None:
         state["key"] = _rag_key(ls)
         k = keeper(ls)
         if not ls.config.rag.index_on_start:
-            await k.open()  # status only: what is published, nothing built
+            index = await k.open()  # status only: what is published, nothing built
+            if index is not None:
+                k.scope = scope(ls, index)
             return
         # A failure is already in the status and the log; the editor works on without an index.
         with contextlib.suppress(Exception):
