@@ -183,6 +183,14 @@ async def test_two_servers_share_one_index_each_sees_its_own_files(tmp_path: Pat
         assert mine and {Path(field(r, "file")).parent for r in mine} == {other.resolve()}
         theirs = await search(first, {"query": "moogladder foscili", "k": 5})
         assert "bell.csd" not in files(theirs)
+        # The first window adds the other project as a workspace folder: now it sees both.
+        first.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=other.as_uri(), name="other")], removed=[])))
+        deadline = time.monotonic() + 60
+        while "bell.csd" not in files(await search(first, {"query": "foscili", "k": 5})):
+            assert time.monotonic() < deadline, index_state(first)
+            await asyncio.sleep(0.2)
     finally:
         for client in (first, second):
             await client.shutdown_session()

@@ -21,13 +21,13 @@ API (the LSP server and the CLI use only this)::
   thread with stage "scanning", "chunking", "embedding" or "writing" — map it to `$/progress`.
   Raises `EmbedderError` / `IndexBuildError` / `StoreError` with a user-facing message; the
   published index is then unchanged.
-- `index.search(query, k=None, *, mode="hybrid", within=None) -> list[SearchResult]`: `within`
-  keeps only chunks of files under those folders/files (an editor's scope). Thread-safe, never raises
-  for bad input; falls back to keyword-only search when the embedder is unavailable or the index
-  was built by another embedder. Picks up generations published by other processes. Hybrid fuses
-  BM25, dense and opcode routing (`routing.OpcodeRouter`) by RRF; "dense", "keyword" and "opcode"
-  run one retriever alone. Dense hits below `min_similarity` are dropped, where the embedder may
-  cap that floor to its own cosine scale (`MiniLMEmbedder.similarity_cap` = 0.3).
+- `index.search(query, k=None, *, mode="hybrid", within=None) -> list[SearchResult]`: `within` keeps
+  only chunks of files under those folders/files (an editor's scope). Thread-safe, never raises for
+  bad input; falls back to keyword-only search when the embedder is unavailable or the index was
+  built by another embedder. Picks up generations published by other processes. Hybrid fuses BM25,
+  dense and opcode routing (`routing.OpcodeRouter`) by RRF; "dense", "keyword" and "opcode" run one
+  retriever alone. Dense hits below `min_similarity` are dropped, where the embedder may cap that
+  floor to its own cosine scale (`MiniLMEmbedder.similarity_cap` = 0.3).
 - `index.stats() -> IndexStats`: generation, embedder, file and chunk counts.
 - `SearchResult`: `score` (fused), `similarity` (cosine, if dense found it), `keyword_score`,
   `sources`, `chunk` (`Chunk`: `id`, `path`, `kind`, `name`, `start_line`, `end_line`, `opcodes`,

@@ -6,6 +6,7 @@
 - A saved Csound file in a workspace folder is re-indexed after a quiet second.
 - request `csound/search` {query, k?, mode?} → [SearchResult.to_dict()] (the CLI's `--json` rows).
 - request `csound/reindex` {full?} → the update report; errors answer with a message.
+- Workspace folders added or removed: the new ones are indexed; the scope follows.
 The AI features search through the same index (`ls.index_keeper.view()`). Results stay within
 the configured sources and this workspace: the index is one per user, shared by all projects.
 """
@@ -18,6 +19,7 @@ from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
@@ -158,6 +160,23 @@ def register(ls: CsoundLanguageServer) -> None:
             k.saved(Path(path), workspace_folders(ls))
 
     ls.documents.on_change(on_document)
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    @ls.guard("workspace_folders")
+    def on_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:  # noqa: ARG001
+        """pygls has updated `ls.workspace`: index added folders; removed ones leave the scope."""
+        k: IndexKeeper | None = getattr(ls, "index_keeper", None)
+        if k is None:
+            return  # not started yet: the start-up update reads the folders then
+        if ls.config.rag.index_on_start:
+
+            async def refresh() -> None:
+                with contextlib.suppress(Exception):  # the status and the log say why
+                    await update_with_progress(ls)
+
+            background(refresh())
+        elif k.current is not None:
+            k.scope = scope(ls, k.current)
 
     @ls.feature(SEARCH)
     @ls.guard("search", [])
