@@ -22,6 +22,24 @@ async function shot(page, shots, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
+/**
+ * Escape until no suggest widget is open. A completion list can arrive after the first Escape
+ * (a busy server answers late), and Enter would then accept an item instead of breaking the line.
+ */
+async function dismissSuggestions(page) {
+  const widget = page.locator(`${EDITOR} .suggest-widget.visible`);
+  await page.keyboard.press('Escape');
+  for (let quiet = 0, i = 0; quiet < 2 && i < 20; i++) {
+    await page.waitForTimeout(200);
+    if (await widget.count()) {
+      await page.keyboard.press('Escape');
+      quiet = 0;
+    } else {
+      quiet++;
+    }
+  }
+}
+
 /** Runs a command from the palette: F1, its title, wait for the row that matches `row`, Enter. */
 async function runCommand(page, title, row = title) {
   await page.keyboard.press('F1');
@@ -272,7 +290,7 @@ export const checks = [
       for (const line of ['instr 9', 'aX = 0', 'endin']) {
         await page.keyboard.type(line, { delay: 20 });
         // Close the suggest widget (and any inline suggestion) first: Enter would accept an item.
-        await page.keyboard.press('Escape');
+        await dismissSuggestions(page);
         if (line !== 'endin') await page.keyboard.press('Enter');
       }
       await page.keyboard.press('Control+/');
