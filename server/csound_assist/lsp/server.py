@@ -10,12 +10,13 @@ logged and answered with the feature's neutral result, so one bug never takes th
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import inspect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -77,6 +78,15 @@ class CsoundLanguageServer(LanguageServer):
         # Server events other features react to: "ready" (knowledge base loaded, settings read),
         # "config" (settings changed). See `on` / `emit`.
         self._hooks: dict[str, list[Callable[[], Any]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in the background. The loop keeps only weak references to tasks, so a
+        fire-and-forget task must be held somewhere or it can vanish mid-flight."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def on(self, event: str, hook: Callable[[], Any]) -> None:
         """Call `hook()` (on the event loop) whenever `event` is emitted."""

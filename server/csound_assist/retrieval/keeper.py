@@ -16,7 +16,7 @@ from typing import Any
 
 from loguru import logger
 
-from csound_assist.retrieval.corpus import EXTENSIONS
+from csound_assist.retrieval.corpus import is_source
 from csound_assist.retrieval.index import Index, IndexStats, UpdateReport
 from csound_assist.retrieval.types import SearchResult
 
@@ -72,7 +72,7 @@ def report_dict(report: UpdateReport) -> dict[str, Any]:
 
 def indexable(path: Path, roots: Iterable[Path]) -> bool:
     """A saved file belongs in the index when it is a Csound file under one of `roots`."""
-    if path.suffix.lower() not in EXTENSIONS:
+    if not is_source(path):
         return False
     resolved = path.resolve()
     return any(resolved.is_relative_to(root.resolve()) for root in roots)

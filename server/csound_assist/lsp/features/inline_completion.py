@@ -30,7 +30,7 @@ def runtime(ls: CsoundLanguageServer) -> AIRuntime:
         rt.config = ls.config
         return rt
     if rt is not None:
-        asyncio.ensure_future(rt.aclose())
+        ls.spawn(rt.aclose())
     root = ls.workspace_root()
     rt = AIRuntime(
         ls.config,
@@ -121,7 +121,7 @@ def register(ls: CsoundLanguageServer) -> None:
         """Load the model when the first document opens, so the first suggestion is warm."""
         if event == "open" and not preloaded and ls.config.editor.inline_completions:
             preloaded.append(True)
-            asyncio.ensure_future(runtime(ls).preload())
+            ls.spawn(runtime(ls).preload())
 
     ls.documents.on_change(preload)
 

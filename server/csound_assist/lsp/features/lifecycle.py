@@ -91,8 +91,6 @@ async def load_kb(ls: CsoundLanguageServer) -> None:
 
 
 def register(ls: CsoundLanguageServer) -> None:
-    tasks: set[asyncio.Task[Any]] = set()
-
     @ls.feature(types.INITIALIZE)
     @ls.guard("initialize")
     def initialize(params: types.InitializeParams) -> None:
@@ -108,9 +106,7 @@ def register(ls: CsoundLanguageServer) -> None:
         settings = await fetch_settings(ls)
         for problem in ls.reload_config(settings) if settings is not None else ls.config.problems:
             ls.message(f"csound-assist settings: {problem}", types.MessageType.Warning)
-        task = asyncio.create_task(load_kb(ls))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        ls.spawn(load_kb(ls))
 
     shutdown: list[bool] = []
 

@@ -13,7 +13,6 @@ the configured sources and this workspace: the index is one per user, shared by 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import astuple
 from pathlib import Path
@@ -114,13 +113,12 @@ def _rag_key(ls: CsoundLanguageServer) -> tuple[Any, ...]:
 
 
 def register(ls: CsoundLanguageServer) -> None:
-    tasks: set[asyncio.Task[Any]] = set()
     state: dict[str, Any] = {"key": None}
 
-    def background(coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+    async def refresh() -> None:
+        # A failure is already in the status and the log; the editor works on without an index.
+        with contextlib.suppress(Exception):
+            await update_with_progress(ls)
 
     async def start_up() -> None:
         state["key"] = _rag_key(ls)
@@ -130,9 +128,7 @@ def register(ls: CsoundLanguageServer) -> None:
             if index is not None:
                 k.scope = scope(ls, index)
             return
-        # A failure is already in the status and the log; the editor works on without an index.
-        with contextlib.suppress(Exception):
-            await update_with_progress(ls)
+        await refresh()
 
     async def reconfigure() -> None:
         old: IndexKeeper | None = getattr(ls, "index_keeper", None)
@@ -142,11 +138,11 @@ def register(ls: CsoundLanguageServer) -> None:
         await start_up()
 
     def on_ready() -> None:
-        background(start_up())
+        ls.spawn(start_up())
 
     def on_config() -> None:
         if state["key"] is not None and state["key"] != _rag_key(ls):
-            background(reconfigure())
+            ls.spawn(reconfigure())
 
     ls.on("ready", on_ready)
     ls.on("config", on_config)
@@ -169,12 +165,7 @@ def register(ls: CsoundLanguageServer) -> None:
         if k is None:
             return  # not started yet: the start-up update reads the folders then
         if ls.config.rag.index_on_start:
-
-            async def refresh() -> None:
-                with contextlib.suppress(Exception):  # the status and the log say why
-                    await update_with_progress(ls)
-
-            background(refresh())
+            ls.spawn(refresh())
         elif k.current is not None:
             k.scope = scope(ls, k.current)
 
