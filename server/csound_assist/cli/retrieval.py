@@ -39,8 +39,8 @@ def index_cmd(
     Unchanged files are never re-embedded; a build is published atomically when complete.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from csound_assist.cli.progress import reporter
     from csound_assist.retrieval import EmbedderError, IndexBuildError, StoreError
 
     console = Console(stderr=True)
@@ -59,21 +59,7 @@ def index_cmd(
         raise typer.Exit(2)
     with index:
         try:
-            with Progress(
-                TextColumn("{task.description:<10}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as bar:
-                tasks: dict[str, int] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(stage, total=total or 1)
-                    bar.update(tasks[stage], completed=done, total=total or 1)
-
+            with reporter("index: ") as progress:
                 report = index.update(scope, progress, full=full)
         except (EmbedderError, IndexBuildError, StoreError) as exc:
             typer.secho(f"error: {exc}", err=True, fg="red")
