@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -47,9 +48,11 @@ def tour_cmd(
         argv = [a.format(examples=examples) for a in args]
         console.print(Rule(f"[bold]{title}"))
         console.print(f"[dim]$ csound-assist {' '.join(argv)}[/]")
+        started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "csound_assist", *argv], stdin=subprocess.DEVNULL, check=False
         )
+        console.print(f"[dim]({time.monotonic() - started:.1f} s)[/]")
         # `check` exits 1 when it finds errors: that is the point of the step, not a failure.
         if proc.returncode not in (0, 1):
             failed += 1
