@@ -32,7 +32,7 @@ const commaSep1 = rule => seq(rule, repeat(seq(',', rule)));
 
 // Keywords that close (or continue) a block.
 const BLOCK_WORDS = ['endin', 'endop', 'endif', 'fi', 'else', 'elseif', 'od', 'enduntil',
-  'then', 'ithen', 'kthen', 'do'];
+  'then', 'ithen', 'kthen', 'do', 'case', 'default', 'endsw'];
 
 // Where each kind of block is open, the words that close it (they are not stray there).
 const CLOSING = {
@@ -42,6 +42,8 @@ const CLOSING = {
   if: ['endif', 'fi', 'else', 'elseif'],
   else: ['endif', 'fi'],
   loop: ['od', 'enduntil'],
+  case: ['case', 'default', 'endsw'],   // Csound 7 switch
+  default: ['endsw'],
 };
 
 // `_stray_<kind>`: a block keyword where no block of its kind is open (`endif` without `if`,
@@ -75,7 +77,7 @@ module.exports = grammar({
     $._score_repeat_letter, // r (count, optional name)
     $.pfield_reference,   // pp5 / np5 in a score
     $._implicit_end,      // zero width: `endin`/`endop` is missing before `instr`/`opcode`/EOF
-    $._implicit_end_nested, // zero width: `endif`/`od` is missing before `endin`/`endop`/…
+    $._implicit_end_nested, // zero width: `endif`/`od`/`endsw` is missing before `endin`/`endop`/…
     $._zero_arg_opcode,   // `kTime timeinsts`: a known opcode alone after the outputs
     $._break_probe,       // never emitted; keeps the scanner running everywhere (see scanner.c)
     $._error_sentinel,
@@ -181,6 +183,7 @@ module.exports = grammar({
     _orchestra_item: $ => choice(
       $.instrument_definition,
       $.udo_definition,
+      $.struct_definition,
       $._statement,
       alias($._stray_any, $.stray_keyword),
     ),
@@ -230,13 +233,19 @@ module.exports = grammar({
 
     parameter_list: $ => commaSep1($.parameter),
 
-    parameter: $ => choice(
-      seq(
-        field('name', $.identifier),
-        $._decl_type_colon,
-        field('type', $.type),
-      ),
+    // `amp:k`, `kAmp`, `kVals[]`, `vals:k[]`, `note:Note`
+    parameter: $ => seq(
       field('name', $.identifier),
+      repeat(seq(token.immediate('['), ']')),
+      optional(seq($._decl_type_colon, field('type', $.type))),
+    ),
+
+    // Csound 7: struct Note pitch:i, onset:i, label:S
+    struct_definition: $ => seq(
+      'struct',
+      field('name', $.identifier),
+      commaSep1(field('member', alias($.parameter, $.struct_member))),
+      $._eol,
     ),
 
     _return_types: $ => choice(
@@ -257,6 +266,8 @@ module.exports = grammar({
       $.if_statement,
       $.if_goto_statement,
       $.loop_statement,
+      $.for_statement,
+      $.switch_statement,
       $.goto_statement,
       $.label_statement,
       $.macro_statement,
@@ -311,11 +322,15 @@ module.exports = grammar({
 
     output_list: $ => commaSep1(field('output', $.output)),
 
+    // kx, kArr[i], aSig:a, amp@global:i (Csound 7), n.pitch, notes[0].pitch (struct members)
     output: $ => seq(
       field('name', $._variable_name),
+      optional(field('scope', alias(token.immediate('@global'), $.global_scope))),
       optional(seq($._decl_type_colon, field('type', $.type))),
-      repeat(field('index', $.subscript)),
+      repeat(choice(field('index', $.subscript), field('member', $.member_access))),
     ),
+
+    member_access: $ => seq(token.immediate('.'), field('name', alias($.identifier, $.member_name))),
 
     subscript: $ => seq(token.immediate('['), optional(field('index', $._expression)), ']'),
 
@@ -378,6 +393,47 @@ module.exports = grammar({
       ),
     ),
 
+    // Csound 7: for note:i, index:i in notes do … od ; for x in arr do … od
+    for_statement: $ => seq(
+      'for',
+      field('variable', alias($.loop_variable, $.output)),
+      optional(seq(',', field('index', alias($.loop_variable, $.output)))),
+      'in',
+      field('iterable', $._expression),
+      'do',
+      $._newline,
+      field('body', optional(alias($._loop_block, $.block))),
+      choice(seq('od', $._eol), alias($._implicit_end_nested, $.missing_end)),
+    ),
+
+    loop_variable: $ => seq(
+      field('name', $.identifier),
+      optional(seq($._decl_type_colon, field('type', $.type))),
+    ),
+
+    // Csound 7: switch expr / case a, b / default / endsw
+    switch_statement: $ => seq(
+      'switch',
+      field('value', $._expression),
+      $._newline,
+      repeat(field('case', $.case_clause)),
+      optional(field('default', $.default_clause)),
+      choice(seq('endsw', $._eol), alias($._implicit_end_nested, $.missing_end)),
+    ),
+
+    case_clause: $ => seq(
+      'case',
+      commaSep1(field('value', $._expression)),
+      $._newline,
+      field('body', optional(alias($._case_block, $.block))),
+    ),
+
+    default_clause: $ => seq(
+      'default',
+      $._newline,
+      field('body', optional(alias($._default_block, $.block))),
+    ),
+
     macro_statement: $ => seq($.macro_use, $._eol),
 
     // --------------------------------------------------------- Expressions
@@ -395,7 +451,21 @@ module.exports = grammar({
       $.call_expression,
       alias($._spaced_call, $.call_expression),
       $.subscript_expression,
+      $.member_expression,
+      $.array_literal,
+      $.boolean,
     ),
+
+    // Csound 7
+    boolean: _ => choice('true', 'false'),
+
+    array_literal: $ => seq('[', optional(commaSep1(field('element', $._expression))), ']'),
+
+    member_expression: $ => prec(PREC.call, seq(
+      field('object', $._expression),
+      token.immediate('.'),
+      field('member', alias($.identifier, $.member_name)),
+    )),
 
     binary_expression: $ => {
       const table = [

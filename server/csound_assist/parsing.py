@@ -128,7 +128,8 @@ def _orchestra_items(root: Node) -> Iterator[Node]:
             yield child
 
 
-_BLOCK_OPENERS = {"if_statement": "endif", "loop_statement": "od"}
+_BLOCK_OPENERS = {"if_statement": "endif", "loop_statement": "od", "for_statement": "od",
+                  "switch_statement": "endsw"}
 
 
 def _block_problems(root: Node) -> Iterator[Problem]:
@@ -147,7 +148,8 @@ def _block_problems(root: Node) -> Iterator[Problem]:
                               last.end_byte, f"missing {_BLOCK_OPENERS[node.type]} for the block "
                               f"opened at line {node.start_point.row + 1}")
         if node.type in ("instrument_definition", "udo_definition", "block", "if_statement",
-                         "loop_statement", "elseif_clause", "else_clause"):
+                         "loop_statement", "elseif_clause", "else_clause", "for_statement",
+                         "switch_statement", "case_clause", "default_clause"):
             stack.extend(node.named_children)
 
 
@@ -401,7 +403,8 @@ def opcode_calls(tree: Tree | Node) -> list[OpcodeCall]:
 _NOT_VARIABLE_PARENTS = {"call_expression", "goto_statement", "if_goto_statement",
                          "udo_definition", "instrument_definition", "plus_name", "parameter",
                          "type", "define_directive", "undef_directive", "conditional_directive",
-                         "macro_parameters", "score_loop", "score_statement"}
+                         "macro_parameters", "score_loop", "score_statement",
+                         "struct_definition", "struct_member"}
 
 
 def variables(tree: Tree | Node) -> list[Variable]:
