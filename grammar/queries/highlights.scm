@@ -29,8 +29,13 @@
 [
   "if" "then" "ithen" "kthen" "elseif" "else" "endif" "fi"
 ] @keyword.conditional
-["while" "until" "do" "od" "enduntil"] @keyword.repeat
+["while" "until" "do" "od" "enduntil" "for" "in"] @keyword.repeat
 ["goto" "igoto" "kgoto" "tigoto"] @keyword
+; Csound 7
+["switch" "case" "default" "endsw"] @keyword.conditional
+"struct" @keyword.type
+(boolean) @boolean
+(global_scope) @keyword.modifier
 
 ; Definitions
 (instrument_definition name: (identifier) @function)
@@ -39,7 +44,11 @@
 (udo_definition name: (identifier) @function)
 (type_signature) @type
 (type) @type
+(type (identifier) @type)
 (parameter name: (identifier) @variable.parameter)
+(struct_definition name: (identifier) @type.definition)
+(struct_member name: (identifier) @variable.member)
+(member_name) @variable.member
 
 ; Opcodes and calls (a later pattern wins: built-ins after the generic rules)
 (opcode_name) @function.call
@@ -1703,4 +1712,6 @@
 ] @operator
 ["(" ")" "[" "]"] @punctuation.bracket
 "," @punctuation.delimiter
+(member_access "." @punctuation.delimiter)
+(member_expression "." @punctuation.delimiter)
 

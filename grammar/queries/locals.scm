@@ -6,6 +6,7 @@
 ; Definitions: outputs and assignments write a variable; UDO parameters; labels.
 (output name: (identifier) @local.definition.var)
 (parameter name: (identifier) @local.definition.parameter)
+(struct_definition name: (identifier) @local.definition.type)
 (label) @local.definition.label
 (define_directive name: (macro_name) @local.definition.macro)
 

@@ -4,6 +4,9 @@
 (udo_definition
   name: (identifier) @name) @definition.function
 
+(struct_definition
+  name: (identifier) @name) @definition.class
+
 (define_directive
   name: (macro_name) @name) @definition.macro
 
