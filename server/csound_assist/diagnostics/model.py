@@ -41,6 +41,9 @@ class Code(StrEnum):
     USED_BEFORE_ASSIGNED = "used-before-assigned"  # 10
     UNUSED_VARIABLE = "unused-variable"  # 10
     MISPLACED = "misplaced-statement"  # 11
+    CSD_TAG = "csd-tag"  # a tag Csound skips: wrong case, misspelled, blank attributes
+    CSD_TAG_LINE = "csd-tag-line"  # a tag after other text on its line (one-line <CsOptions>)
+    XML_BLOCK = "xml-block"  # <instr 1> … </instr>
 
 
 @dataclass(frozen=True, slots=True)

@@ -808,11 +808,35 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
                 )
 
 
+# --- CSD tags (see tags.py for what Csound does with each) -------------------------------------
+
+
+def check_tags(ctx: Context) -> Iterator[lsp.Diagnostic]:
+    if ctx.kind != "csd":
+        return
+    from csound_assist.diagnostics.tags import tag_problems
+
+    codes = {"shared-line": Code.CSD_TAG_LINE, "xml-block": Code.XML_BLOCK}
+    for p in tag_problems(ctx.text):
+        # Csound 6.18 accepts the root tag in another case; every other problem loses code.
+        root_case = p.kind == "case" and "accepts it" in p.message
+        yield diagnostic(
+            p.line,
+            p.start,
+            p.end,
+            p.message,
+            codes.get(p.kind, Code.CSD_TAG),
+            severity=W if root_case else lsp.DiagnosticSeverity.Error,
+            fixes=[Fix(p.title, p.edits, preferred=True)],
+        )
+
+
 def _is_local(name: str) -> bool:
     return name not in _RESERVED and re.fullmatch(r"[akiSfw]\w*", name) is not None
 
 
 CHECKS: list[Check] = [
+    check_tags,
     check_blocks,
     check_control_flow,
     check_header,

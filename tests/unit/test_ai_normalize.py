@@ -1,0 +1,171 @@
+"""The normaliser between the model and the compiler, on broken answers shaped like what small
+models really write (issue 14: Qwen2.5-Coder-1.5B's XML thinking, lower-case tags, one-line
+<CsOptions>, bare orchestras, missing headers), each checked with the real csound."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from csound_assist.ai.normalize import normalize_csd
+from csound_assist.diagnostics.compiler import run_check
+
+needs_csound = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
+
+
+async def compile_errors(text: str) -> tuple[list[str], str]:
+    result = await run_check(text, Path("answer.csd"))
+    errors = [d.message for d in result.diagnostics if d.severity == 1]
+    return errors, result.output
+
+
+XML_ANSWER = """\
+Sure! Here is a Csound file that plays a plucked-string arpeggio:
+
+```csound
+<csoundSynthesizer>
+<CsOptions>-iadc -odac</CsOptions>
+<CsInstruments>
+<instr 1>
+  iamp = p4
+  ifreq = cpspch(p5)
+  asig pluck iamp, ifreq, ifreq, 0, 1
+  outs asig, asig
+</instr>
+</CsInstruments>
+<CsScore>
+i 1 0 1 0.5 8.00
+i 1 0.5 1 0.5 8.04
+</CsScore>
+</csoundSynthesizer>
+```
+
+The `pluck` opcode implements Karplus-Strong.
+"""
+
+BARE_ORCHESTRA = """\
+```
+instr 2
+  kenv linseg 0, 0.05, 0.4, p3 - 0.05, 0
+  asig vco2 kenv, p4
+  outs asig, asig
+endin
+i 2 0 2 220
+i 2 2 2 330
+```
+"""
+
+# XML open tag, proper Csound close (the shape the issue quotes), lower-case sections,
+# a closing tag after code, no header and no score at all.
+MIXED = """\
+<CsoundSynthesizer>
+<csoptions>
+-odac
+</csoptions>
+<csinstruments>
+<instr Bell>
+  aenv expon 0.5, p3, 0.001
+  asig oscili aenv, 660
+  outs asig, asig
+endin</csinstruments>
+</CsoundSynthesizer>
+"""
+
+# Text around the document and the closing tag missing: the model ran out of tokens.
+TRUNCATED = """\
+Here you go:
+<CsoundSynthesizer>
+<CsInstruments>
+sr = 48000
+ksmps = 64
+nchnls = 2
+0dbfs = 1
+instr 1
+  asig noise 0.2, 0
+  outs asig, asig
+endin
+</CsInstruments>
+<CsScore>
+i 1 0 1
+"""
+
+
+@needs_csound
+@pytest.mark.parametrize(
+    "answer", [XML_ANSWER, BARE_ORCHESTRA, MIXED, TRUNCATED], ids=["xml", "bare", "mixed", "cut"]
+)
+async def test_broken_answers_compile_after_normalising(answer: str) -> None:
+    before, _ = await compile_errors(answer)
+    assert before, "the raw answer must fail: otherwise the example shows nothing"
+    fixed = normalize_csd(answer)
+    assert fixed.changed
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)
+    assert "unknown CSD tag" not in output and "scoreless" not in output
+    assert "```" not in fixed.text
+
+
+def test_xml_answer_in_detail() -> None:
+    fixed = normalize_csd(XML_ANSWER)
+    lines = fixed.text.splitlines()
+    assert lines[0] == "<CsoundSynthesizer>" and lines[-1] == "</CsoundSynthesizer>"
+    assert lines[1:4] == ["<CsOptions>", "-iadc -odac", "</CsOptions>"]
+    assert "instr 1" in lines and "endin" in lines
+    assert not any(ln.strip().startswith(("<instr", "</instr")) for ln in lines)
+    assert "Sure!" not in fixed.text and "Karplus" not in fixed.text
+    # The header came from the static check's quick fix, once each.
+    for name in ("sr", "ksmps", "nchnls", "0dbfs"):
+        assert sum(ln.split("=")[0].strip() == name for ln in lines) == 1, name
+    assert any("quick fix" in c for c in fixed.changes)
+
+
+def test_bare_orchestra_keeps_its_score() -> None:
+    fixed = normalize_csd(BARE_ORCHESTRA)
+    score = fixed.text.split("<CsScore>")[1].split("</CsScore>")[0]
+    assert score.strip().splitlines() == ["i 2 0 2 220", "i 2 2 2 330"]
+    assert "wrapped the orchestra in a complete CSD" in fixed.changes
+
+
+def test_missing_score_gets_one_note_per_instrument() -> None:
+    fixed = normalize_csd(MIXED)
+    assert '<CsScore>\ni "Bell" 0 3\n</CsScore>' in fixed.text
+    assert "endin\n</CsInstruments>" in fixed.text
+    assert "instr Bell" in fixed.text
+
+
+def test_orchestra_that_schedules_itself_gets_a_duration_only() -> None:
+    answer = 'instr 1\n  schedule 2, 0, 1\nendin\ninstr 2\n  outs a(0), a(0)\nendin\n'
+    score = normalize_csd(answer).text.split("<CsScore>")[1].split("</CsScore>")[0]
+    assert score.strip() == "f 0 3"
+
+
+def test_endin_then_xml_close_is_not_doubled() -> None:
+    answer = MIXED.replace("endin</csinstruments>", "endin\n</instr>\n</csinstruments>")
+    fixed = normalize_csd(answer)
+    assert fixed.text.count("endin") == 1
+
+
+def test_a_good_csd_is_left_alone() -> None:
+    good = XML_ANSWER  # made good by one pass, then a second pass changes nothing
+    once = normalize_csd(good).text
+    again = normalize_csd(once)
+    assert again.text == once and again.changes == []
+
+
+def test_text_without_csound_is_returned_as_is() -> None:
+    answer = "I cannot help with that, but the Csound manual has many examples."
+    fixed = normalize_csd(answer)
+    assert fixed.text.strip() == answer and fixed.changes == []
+    assert normalize_csd("").text == ""
+
+
+def test_comparisons_in_code_are_not_tags() -> None:
+    answer = XML_ANSWER.replace(
+        "  outs asig, asig", "  if p4 < 1 && p5 > 8 then\n    asig = asig * 0.5\n  endif\n"
+        "  outs asig, asig ; <CsScore> in a comment stays"
+    )
+    fixed = normalize_csd(answer)
+    assert "if p4 < 1 && p5 > 8 then" in fixed.text
+    assert "; <CsScore> in a comment stays" in fixed.text
