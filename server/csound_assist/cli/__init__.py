@@ -78,7 +78,7 @@ def main() -> None:
 
 
 # Command groups register themselves on `app`; a missing optional one must not break the others.
-for _module in ("knowledge", "parse", "lsp", "check", "retrieval", "ai", "tour"):
+for _module in ("knowledge", "parse", "lsp", "check", "retrieval", "ai", "audio", "tour"):
     try:
         importlib.import_module(f"csound_assist.cli.{_module}")
     except ModuleNotFoundError as _exc:
