@@ -32,7 +32,11 @@ def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
 
 @dataclass
 class ModelConfig:
-    backend: str = field(default="auto", metadata=_choice("auto", "ollama", "llama-cpp"))
+    # auto: a reachable Ollama that has `name`, else `gguf_path`, else the installed default
+    # model (`csound-assist model install`); openai: an OpenAI-compatible server at `openai_url`.
+    backend: str = field(
+        default="auto", metadata=_choice("auto", "ollama", "llama-cpp", "openai")
+    )
     # One model may serve chat and completion; empty completion_name means "same as name".
     name: str = "qwen2.5-coder:7b"
     completion_name: str = ""
@@ -44,6 +48,15 @@ class ModelConfig:
     fim_timeout: float = field(default=3.0, metadata=_range(0.1, 60))
     first_token_timeout: float = field(default=30.0, metadata=_range(1, 600))
     idle_timeout: float = field(default=15.0, metadata=_range(1, 600))
+    # In-process llama.cpp on a laptop CPU reads a long prompt slowly (Qwen2.5-Coder-1.5B on 2
+    # cores: ~60 s for a 3,000-token generate prompt), so its first token gets longer than Ollama's.
+    embedded_first_token_timeout: float = field(default=180.0, metadata=_range(1, 1800))
+    # The whole of one chat answer (every backend); a runaway answer ends here at the latest.
+    generation_timeout: float = field(default=300.0, metadata=_range(1, 3600))
+    # An OpenAI-compatible server (llama.cpp's server, vLLM, LM Studio): its base URL with /v1,
+    # and the environment variable holding its API key (the key itself never goes in a file).
+    openai_url: str = "http://127.0.0.1:8080/v1"
+    openai_api_key_env: str = "OPENAI_API_KEY"
 
 
 @dataclass

@@ -57,7 +57,8 @@ async def test_generate_repairs_with_the_compiler_error_then_writes(tmp_path):
     result = await generate_csd(service, "a sine", check=check_with(config))
     assert result.ok and result.rounds == 2
     repair_turn = model.requests[1][-1].content
-    assert "oscilx" in repair_turn and "failed to compile" in repair_turn
+    assert "oscilx" in repair_turn and "fails to compile" in repair_turn
+    assert "line 12:" in repair_turn and "12 |   asig oscilx 0.3, 440" in repair_turn
     assert write_csd(result, tmp_path / "sine.csd")
     assert (await check_with(config)((tmp_path / "sine.csd").read_text())).ok
 

@@ -1,4 +1,11 @@
-"""Generate: description → retrieved examples → CSD → compile check → repair (≤ 3 rounds).
+"""Generate: description → retrieved examples → CSD → normalise → compile → repair (≤ 3 rounds).
+
+Between the model and the compiler sits what we know for certain: `normalize` repairs the
+mechanics (tags, XML blocks, header, missing sections, the static checks' quick fixes) and
+`borrow` copies the global definitions a partly copied example needs. A repair round is told
+the first error, its line and that line's text. An answer equal to an earlier one (byte for
+byte, or once normalised) is never compiled again: the next request varies the sampling (seed,
+temperature) and then the examples shown.
 
 Only a compiling CSD is ever returned as `ok`; the caller writes files only then.
 """
@@ -6,21 +13,27 @@ Only a compiling CSD is ever returned as `ok`; the caller writes files only then
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from csound_assist.ai.extract import extract_code, extract_csd
+from csound_assist.ai.borrow import borrow_globals
 from csound_assist.ai.grounding import Retriever, retrieve
+from csound_assist.ai.normalize import normalize_csd
 from csound_assist.ai.verify import CompileResult
-from csound_assist.model.base import Message
+from csound_assist.model.base import Message, Sampling
 from csound_assist.model.service import ModelService
 from csound_assist.prompts.templates import Source, generate_messages, repair_message
 
 MAX_REPAIRS = 3
 Check = Callable[[str], Awaitable[CompileResult]]
 OnChunk = Callable[[str], None]
+# How a repeated answer changes the next request: sampling first, then the examples.
+VARY_TEMPERATURE_STEP = 0.25
+MAX_TEMPERATURE = 1.1
+_USED_BEFORE = re.compile(r"Variable '(g\w+)'")
 
 
 @dataclass(slots=True)
@@ -31,15 +44,59 @@ class GenerateResult:
     error: str = ""  # the last compiler (or model) error when not ok
     sources: list[Source] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    # Per round: what the normaliser and the borrowing changed, and what happened.
+    log: list[str] = field(default_factory=list)
+    repeats: int = 0  # answers equal to an earlier one
 
 
-async def _answer(service: ModelService, messages: list[Message], on_chunk: OnChunk | None) -> str:
+async def _answer(
+    service: ModelService,
+    messages: list[Message],
+    on_chunk: OnChunk | None,
+    sampling: Sampling | None,
+) -> str:
     parts = []
-    async for chunk in service.chat(messages):
+    async for chunk in service.chat(messages, sampling):
         parts.append(chunk)
         if on_chunk is not None:
             on_chunk(chunk)
     return "".join(parts)
+
+
+async def _settle(
+    csd: str, sources: list[Source], check: Check
+) -> tuple[str, CompileResult, list[str]]:
+    """Compile; while the error is a global the examples define, copy it over and compile again."""
+    notes: list[str] = []
+    compiled = await check(csd)
+    for _ in range(3):
+        if compiled.ok:
+            break
+        names = set(_USED_BEFORE.findall(compiled.feedback))
+        borrowed = borrow_globals(csd, sources, names or None)
+        if not borrowed.lines:
+            break
+        notes.append("copied from the examples: " + "; ".join(borrowed.lines))
+        csd = normalize_csd(borrowed.text).text
+        compiled = await check(csd)
+    return csd, compiled, notes
+
+
+def _hint(compiled: CompileResult, csd: str, sources: list[Source]) -> str:
+    """What to tell the model beyond csound's words, for errors small models misread."""
+    feedback = compiled.feedback
+    names = _USED_BEFORE.findall(feedback)
+    if names:
+        missing = borrow_globals(csd, sources, set(names)).missing or names
+        return (
+            f"{', '.join(missing)} is used but defined nowhere. Csound has no `var` or `global` "
+            "keyword: define a global once in the orchestra header, before the first instr "
+            "(a table: `giwave ftgen 0, 0, 8192, 10, 1`; an audio bus: `gaSend init 0`), "
+            "or do not use it."
+        )
+    if "Variable '" in feedback:
+        return "Give that variable a value on an earlier line of the same instrument."
+    return ""
 
 
 async def generate_csd(
@@ -56,36 +113,84 @@ async def generate_csd(
     if not description.strip():
         return GenerateResult(False, error="empty description")
     sources = await retrieve(retriever, description, service.config.rag.num_results)
-    messages = generate_messages(
-        description,
-        sources=sources,
-        cheatsheet=cheatsheet,
-        num_ctx=service.config.parameters.num_ctx,
-    )
+    num_ctx = service.config.parameters.num_ctx
+    shown = list(sources)
+    base = generate_messages(description, sources=shown, cheatsheet=cheatsheet, num_ctx=num_ctx)
     result = GenerateResult(False, sources=sources)
+    seen: dict[str, str] = {}  # normalised text → its compiler feedback
+    follow_up: list[Message] = []  # the last failed answer and its repair turn
+    sampling: Sampling | None = None
     for attempt in range(1 + max_repairs):
-        answer = await _answer(service, messages, on_chunk)
+        answer = await _answer(service, [*base, *follow_up], on_chunk, sampling)
         result.rounds = attempt + 1
         result.answers.append(answer)
         if not answer.strip():
             result.error = "the model gave no answer (is a model available? see the log)"
             return result
-        csd = extract_csd(answer)
-        if csd is None:
-            code = extract_code(answer)
+        normalized = normalize_csd(answer)
+        csd = normalized.text
+        notes = [f"normalised: {c}" for c in normalized.code_changes]
+        repeated = csd in seen or answer in result.answers[:-1]
+        if "<CsoundSynthesizer>" not in csd:
             error = "the answer contained no complete <CsoundSynthesizer> document"
+            feedback, hint = error, ""
+        elif repeated:
+            result.repeats += 1
+            feedback = seen.get(csd, result.error)
+            error, hint = feedback, ""
+            notes.append("the same answer as an earlier round: not compiled again")
+            sampling, reordered = _vary(service, result.repeats, sources, shown)
+            if reordered != shown:
+                shown = reordered
+                base = generate_messages(
+                    description, sources=shown, cheatsheet=cheatsheet, num_ctx=num_ctx
+                )
         else:
-            code = csd
-            compiled = await check(csd)
+            csd, compiled, borrowed = await _settle(csd, sources, check)
+            notes += borrowed
             if compiled.ok:
                 result.ok, result.csd, result.error = True, csd, ""
+                result.log.append(_round_log(attempt + 1, notes, "compiles"))
                 return result
-            error = compiled.message
+            feedback = compiled.feedback
+            error = compiled.message or feedback
+            hint = _hint(compiled, csd, sources)
+            seen[csd] = feedback
         result.error = error
+        result.log.append(_round_log(attempt + 1, notes, feedback))
         if on_round is not None:
-            on_round(attempt + 1, error)
-        messages = [*messages, Message("assistant", answer), repair_message(code, error)]
+            on_round(attempt + 1, feedback)
+        follow_up = [
+            Message("assistant", answer),
+            repair_message(
+                csd,
+                feedback,
+                changes=normalized.code_changes,
+                repeated=repeated,
+                hint=hint,
+            ),
+        ]
     return result
+
+
+def _vary(
+    service: ModelService, repeats: int, sources: list[Source], shown: list[Source]
+) -> tuple[Sampling, list[Source]]:
+    """The sampling and examples for the request after the `repeats`-th repeated answer: a new
+    seed and a higher temperature each time; from the second repeat, other examples too."""
+    params = service.config.parameters
+    temperature = min(MAX_TEMPERATURE, params.temperature + VARY_TEMPERATURE_STEP * repeats)
+    sampling = service.sampling(temperature=temperature, seed=7919 * repeats)
+    if repeats >= 2 and len(sources) > 1:
+        # The example it kept copying goes (the prompt orders sources by score, not by list).
+        shown = sources[min(repeats - 1, len(sources) - 1) :]
+    return sampling, shown
+
+
+def _round_log(n: int, notes: list[str], outcome: str) -> str:
+    lines = [f"round {n}: {outcome.splitlines()[0] if outcome else ''}"]
+    lines += [f"  {note}" for note in notes]
+    return "\n".join(lines)
 
 
 def write_csd(result: GenerateResult, path: Path) -> bool:

@@ -27,6 +27,7 @@ _SCHEDULES = re.compile(r"\b(?:schedule|schedkwhen|event_i|event|scoreline_i|sco
 DEFAULT_OPTIONS = "-odac"
 DEFAULT_DURATION = 3
 MAX_FIX_PASSES = 4
+_PACKAGING = ("took the code out of", "dropped the text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,11 @@ class Normalized:
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def code_changes(self) -> list[str]:
+        """Changes to the code itself (not the fences and prose taken away around it)."""
+        return [c for c in self.changes if not c.startswith(_PACKAGING)]
 
 
 def normalize_csd(answer: str, *, static_fixes: bool = True) -> Normalized:

@@ -59,8 +59,10 @@ def config_cmd(
     from csound_assist.config import load_config
 
     cfg = load_config(workspace=workspace or Path.cwd())
+    model = _serving_model(cfg)
     if json_out:
-        data = {"config": cfg.to_dict(), "sources": cfg.sources, "problems": cfg.problems}
+        data = {"config": cfg.to_dict(), "sources": cfg.sources, "problems": cfg.problems,
+                "model": model.as_dict()}
         typer.echo(json.dumps(data, indent=2))
         return
     console = Console()
@@ -69,8 +71,18 @@ def config_cmd(
         for key, value in values.items():
             table.add_row(f"{section}.{key}", repr(value), cfg.sources.get(f"{section}.{key}", ""))
     console.print(table)
+    console.print(f"[bold]model:[/] {model.summary()}", highlight=False)
     for problem in cfg.problems:
         console.print(f"[yellow]warning:[/] {problem}")
+
+
+def _serving_model(cfg):  # noqa: ANN001, ANN202 — heavy imports stay inside
+    """Which model would serve the AI features, and where it came from (Ollama is probed)."""
+    import asyncio
+
+    from csound_assist.model.service import describe_choice
+
+    return asyncio.run(describe_choice(cfg))
 
 
 def main() -> None:
@@ -78,7 +90,7 @@ def main() -> None:
 
 
 # Command groups register themselves on `app`; a missing optional one must not break the others.
-for _module in ("knowledge", "parse", "lsp", "check", "retrieval", "ai", "audio", "tour"):
+for _module in ("knowledge", "parse", "lsp", "check", "retrieval", "ai", "model", "audio", "tour"):
     try:
         importlib.import_module(f"csound_assist.cli.{_module}")
     except ModuleNotFoundError as _exc:

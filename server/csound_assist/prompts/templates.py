@@ -163,14 +163,34 @@ def generate_messages(
     return [system, Message("user", _with_sources(body, sources, rag_budget(num_ctx, reserved)))]
 
 
-def repair_message(code: str, error: str) -> Message:
-    """The follow-up turn of a compile/repair loop: the compiler's verdict on the last answer."""
-    return Message(
-        "user",
-        "The code failed to compile. Csound said:\n```\n"
-        f"{error.strip()}\n```\n"
-        "Fix it. Answer with the whole corrected code in one ```csound block.",
-    )
+def repair_message(
+    code: str,
+    error: str,
+    *,
+    changes: Sequence[str] = (),
+    repeated: bool = False,
+    hint: str = "",
+) -> Message:
+    """The follow-up turn of a compile/repair loop: the compiler's first error on the last
+    answer, where it is, and — when the answer was repaired mechanically first — the code the
+    line number refers to."""
+    parts = []
+    if repeated:
+        parts.append(
+            "That answer is the same as an earlier one, which does not compile. Do not repeat "
+            "it: change the line the error points at."
+        )
+    if changes:
+        parts.append(
+            "I already fixed the mechanical problems (CSD tags, block syntax, header); the code "
+            f"is now:\n```csound\n{code.strip()}\n```"
+        )
+    lead = "It still fails to compile." if changes else "The code fails to compile."
+    parts.append(f"{lead} Csound's first error:\n```\n{error.strip()}\n```")
+    if hint:
+        parts.append(hint)
+    parts.append("Fix it. Answer with the whole corrected code in one ```csound block.")
+    return Message("user", "\n\n".join(parts))
 
 
 def explain_messages(
