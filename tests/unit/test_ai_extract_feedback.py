@@ -40,7 +40,7 @@ def test_parse_errors_joins_line_numbers():
         "types:\nFound: a oscilx cc\nLine: 10\n"
     )
     assert parse_errors(output) == [
-        "error:  Unable to find opcode entry for 'oscilx' with matching argument types: (line 10)"
+        "error: Unable to find opcode entry for 'oscilx' with matching argument types: (line 10)"
     ]
 
 
