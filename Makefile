@@ -19,7 +19,7 @@ setup: system venv extension
 # --- system packages: per package, only what this machine lacks (tools/system-deps) ------------
 system: $(STAMP)/system
 $(STAMP)/system: tools/system-deps
-	@tools/system-deps install run
+	@$(STAGE) "system packages" tools/system-deps install run
 	@mkdir -p $(STAMP) && touch $@
 
 # --- Python virtualenv (torch pinned to the CPU build before anything can pull a CUDA one) -----
