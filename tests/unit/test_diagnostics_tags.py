@@ -113,3 +113,18 @@ def test_canonical_tag() -> None:
     assert canonical_tag("instr") is None
     assert canonical_tag("kx") is None
     assert canonical_tag("CsWhatever") is None
+
+
+@needs_csound
+async def test_check_folds_csounds_unplaced_complaint_into_the_tag_diagnostic(
+    tmp_path: Path,
+) -> None:
+    from csound_assist.diagnostics import check_document
+
+    path = tmp_path / "oneline.csd"
+    path.write_text(CASES[0][1], encoding="utf-8")
+    diags = await check_document(path.read_text(encoding="utf-8"), path)
+    errors = [d for d in diags if d.severity == 1]
+    assert [d.code for d in errors] == ["csd-tag-line"]
+    assert errors[0].range.start.line == 1
+    assert "(csound: Csound Command ERROR:" in errors[0].message

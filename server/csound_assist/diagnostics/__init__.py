@@ -64,14 +64,27 @@ def merge(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[
         for d in static
         if d.severity == lsp.DiagnosticSeverity.Error
     }
+    # A broken CSD tag explains csound's unplaced complaint ("too many arguments" at 1:1).
+    tag = next((d for d in static if d.code in _TAG_CODES and d.severity == 1), None)
     out = []
     for d in compiled:
         twin = by_start.get((d.range.start.line, d.range.start.character))
+        if twin is None and tag is not None and _unplaced(d):
+            twin = tag
         if twin is not None:
             twin.message = f"{twin.message}\n(csound: {d.message})"
             continue
         out.append(d)
     return [*out, *static]
+
+
+_TAG_CODES = frozenset({Code.CSD_TAG, Code.CSD_TAG_LINE, Code.XML_BLOCK})
+
+
+def _unplaced(d: lsp.Diagnostic) -> bool:
+    """A compiler error csound gave no place for (shown over the whole file from 1:1)."""
+    r = d.range
+    return (r.start.line, r.start.character) == (0, 0) and r.end.line > 0
 
 
 __all__ = [
