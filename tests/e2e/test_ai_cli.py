@@ -23,7 +23,8 @@ def run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProc
     config = cwd / "user-config"
     config.mkdir(exist_ok=True)
     (config / "config.toml").write_text(
-        '[model]\nbackend = "llama-cpp"\n[parameters]\nnum_ctx = 2048\nnum_predict = 48\n'
+        f'[model]\nbackend = "llama-cpp"\ngguf_path = "{installed_gguf()}"\n'
+        '[parameters]\nnum_ctx = 2048\nnum_predict = 48\n'
         "fim_num_predict = 16\ntemperature = 0.0\n[rag]\ninclude_manual = false\n"
     )
     env = {"CSOUND_ASSIST_CONFIG_DIR": str(config)}

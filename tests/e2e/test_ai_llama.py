@@ -40,6 +40,7 @@ async def until(condition, timeout: float = 60.0) -> None:
 def small_config() -> Config:
     config = Config()
     config.model.backend = "llama-cpp"
+    config.model.gguf_path = str(GGUF)  # SmolLM2: plumbing only, never picked by itself
     config.parameters.num_ctx = 2048
     config.parameters.num_predict = 96
     config.parameters.fim_num_predict = 24

