@@ -47,6 +47,7 @@ FEATURES = [
     "retrieval",
     "inline_completion",
     "chat",
+    "audio",
 ]
 
 STATUS_METHOD = "csound/status"
