@@ -66,6 +66,8 @@ def test_complete_ai_prints_a_suggestion(tmp_path: Path):
     assert proc.returncode in (0, 1), proc.stderr  # 1: the model's line was filtered out
     if proc.returncode == 0:
         assert proc.stdout.strip()
+    else:  # never a silent exit 1: stderr says whether the model wrote nothing or what was dropped
+        assert proc.stdout == "" and "no suggestion:" in proc.stderr
 
 
 def test_chat_repl_reads_stdin(tmp_path: Path):

@@ -16,11 +16,22 @@ from loguru import logger
 
 from csound_assist.ai.cache import PrefixCache
 from csound_assist.ai.context import CursorContext, cursor_context
-from csound_assist.ai.postfilter import MODEL_STOPS, finalize, stop_point
+from csound_assist.ai.postfilter import (
+    MODEL_STOPS,
+    defined_udos,
+    finalize,
+    repeats_suffix,
+    stop_point,
+    unknown_opcodes,
+)
 from csound_assist.model.service import ModelService
 from csound_assist.prompts.templates import Source, fim_prompt
 
 MAX_RIGHT_OF_CURSOR = 8  # no automatic trigger with more than this on the line after the cursor
+# Ghost text should not change between two identical requests (at the chat temperature 0.7, five
+# of eight cursors gave Qwen2.5-Coder different suggestions on two runs): near-greedy, fixed seed.
+FIM_TEMPERATURE = 0.1
+FIM_SEED = 0
 
 Retriever = Callable[[str, int], Awaitable[Sequence[Source]]]
 
@@ -32,6 +43,26 @@ class Completion:
     overhead_ms: float = 0.0  # context, retrieval, prompt, post-filter — everything but the model
     model_ms: float = 0.0
     prompt_chars: int = 0
+    raw: str = ""  # what the model wrote, before the post-filter
+    dropped: str = ""  # why the post-filter dropped a non-empty suggestion
+
+
+def why_dropped(
+    raw: str, ctx: CursorContext, known_opcodes: Container[str] | None = None
+) -> str:
+    """In words, why `finalize` left nothing of a non-empty `raw` suggestion."""
+    cut = stop_point(raw, ctx)
+    kept = (raw[:cut] if cut is not None else raw).strip()
+    if not kept:
+        return "nothing was left after cutting it at the end of the line or block"
+    if repeats_suffix(kept, ctx.suffix):
+        return "it repeats the text after the cursor"
+    if known_opcodes is not None and ctx.section == "orchestra":
+        code = ctx.line_prefix + kept
+        unknown = unknown_opcodes(code, known_opcodes, defined_udos(ctx.prefix + ctx.suffix))
+        if unknown:
+            return "it calls an opcode that does not exist: " + ", ".join(sorted(unknown))
+    return "it only repeated what is already there"
 
 
 def should_auto_trigger(ctx: CursorContext) -> bool:
@@ -152,7 +183,12 @@ class InlineCompleter:
             recent=recent,
             num_ctx=params.num_ctx,
         )
-        sampling = self.service.sampling(num_predict=params.fim_num_predict, stop=MODEL_STOPS)
+        sampling = self.service.sampling(
+            num_predict=params.fim_num_predict,
+            stop=MODEL_STOPS,
+            temperature=min(params.temperature, FIM_TEMPERATURE),
+            seed=FIM_SEED,
+        )
         t1 = time.perf_counter()
         raw = ""
         stream = self.service.complete(prompt.prefix, prompt.suffix, sampling)
@@ -168,9 +204,14 @@ class InlineCompleter:
         if suggestion:
             self.cache.put(ctx.prefix, ctx.suffix, suggestion)
         t3 = time.perf_counter()
+        dropped = ""
+        if raw.strip() and not suggestion:
+            dropped = why_dropped(raw, ctx, self.known_opcodes)
         return Completion(
             suggestion,
             overhead_ms=((t1 - t0) + (t3 - t2)) * 1000,
             model_ms=(t2 - t1) * 1000,
             prompt_chars=len(prompt.prefix) + len(prompt.suffix),
+            raw=raw,
+            dropped=dropped,
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from csound_assist.ai.context import enclosing_block
 from csound_assist.ai.fix import error_region
-from csound_assist.ai.grounding import Retriever, opcode_docs, retrieve
+from csound_assist.ai.grounding import Retriever, argument_notes, opcode_docs, retrieve
 from csound_assist.model.service import ModelService
 from csound_assist.prompts.templates import Source, explain_messages
 
@@ -40,6 +40,7 @@ async def explain(
     messages = explain_messages(
         code,
         opcode_docs=opcode_docs(code, kb),
+        argument_notes=argument_notes(code, kb),
         sources=sources,
         cheatsheet=cheatsheet,
         num_ctx=service.config.parameters.num_ctx,

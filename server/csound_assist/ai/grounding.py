@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -100,3 +101,87 @@ async def retrieve(retriever: Retriever | None, query: str, limit: int) -> list[
     except Exception as exc:  # noqa: BLE001 — features work without retrieval
         logger.warning("retrieval failed: {}", exc)
         return []
+
+
+_F_STATEMENT = re.compile(r"^\s*f\s*(\d+)\s+(\S+)\s+(-?\d+)\s+(-?\d+)\s*(.*?)\s*(?:;.*)?$")
+
+
+def _first_sentence(text: str, limit: int = 110) -> str:
+    text = " ".join(str(text).split())
+    cut = re.split(r"(?<=[a-z0-9)])\. ", text, maxsplit=1)[0].rstrip(".")
+    return cut if len(cut) <= limit else cut[: limit - 1].rstrip() + "…"
+
+
+def _param_doc(params: dict[str, str], name: str) -> str:
+    """The manual's words for a parameter; `kamp` is documented as `xamp` or `aamp` on some
+    pages, so other rate prefixes are tried."""
+    if name in params:
+        return params[name]
+    for prefix in "xkaiS":
+        if name[:1] in "xkaiS" and prefix + name[1:] in params:
+            return params[prefix + name[1:]]
+    return ""
+
+
+def _fitting(op: Any, nargs: int, nouts: int) -> Any:
+    from csound_assist.features import kbinfo
+
+    sigs = kbinfo.signatures(op)
+    for sig in sigs:
+        params = sig.input_params() if hasattr(sig, "input_params") else []
+        required = sum(1 for p in params if not p.optional)
+        variadic = any(kbinfo.is_variadic(p.type) for p in params)
+        outs = len(kbinfo.out_codes(sig))
+        if required <= nargs and (variadic or nargs <= len(params)) and outs >= min(nouts, 1):
+            return sig
+    return sigs[0] if sigs else None
+
+
+def argument_notes(code: str, kb: Any, limit: int = 24) -> list[str]:
+    """For each opcode call in `code`: which manual parameter each written argument is, with the
+    manual's meaning — so a small model reads `buzz 0.5, 440, 10, 1`'s 1 as a table number, not
+    as a phase. Score `f` statements get their table number, size and GEN routine."""
+    if kb is None:
+        return []
+    from csound_assist.diagnostics.source import parse_source
+    from csound_assist.features import kbinfo
+
+    kind = "csd" if "<CsoundSynthesizer" in code else "orc"
+    src = parse_source(code, kind, lambda w: kbinfo.get(kb, w) is not None)
+    notes: list[str] = []
+    for line, st in sorted(src.statements.items()):
+        if not st.is_call or st.opcode is None:
+            continue
+        op = kbinfo.get(kb, st.opcode.text)
+        if op is None or not st.args:
+            continue
+        sig = _fitting(op, len(st.args), len(st.outputs))
+        if sig is None:
+            continue
+        names = kbinfo.param_names(op, sig)
+        params = getattr(op, "params", None) or {}
+        parts = []
+        for i, arg in enumerate(st.args):
+            if i >= len(names):
+                break
+            doc = _first_sentence(_param_doc(params, names[i]))
+            parts.append(f"{names[i]} = {arg.text}" + (f" ({doc})" if doc else ""))
+        if parts:
+            notes.append(f"line {line + 1} `{src.lines[line].strip()}`: " + "; ".join(parts))
+        if len(notes) >= limit:
+            return notes
+    for i in src.sco if kind == "csd" else []:
+        m = _F_STATEMENT.match(src.lines[i])
+        if m is None:
+            continue
+        table, when, size, gen = m.groups()[:4]
+        entry = kb.gen(abs(int(gen))) if hasattr(kb, "gen") else None
+        what = f"GEN{abs(int(gen)):02d}" + (f", {_first_sentence(entry.summary)}" if entry else "")
+        notes.append(
+            f"line {i + 1} `{src.lines[i].strip()}`: a function table, not a note — table number "
+            f"{table}, created at {when} s, {size} points, by {what}; the numbers after it are "
+            "that GEN routine's arguments"
+        )
+        if len(notes) >= limit:
+            break
+    return notes

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from csound_assist.cli import app
 from csound_assist.config import Config, load_config
@@ -90,16 +91,18 @@ def generate(
                 max_repairs=rounds,
                 on_chunk=lambda c: err.out(c, end="") if config.output.stream else None,
                 on_round=lambda n, e: err.print(
-                    f"\n[red]round {n} does not compile:[/] {e}", markup=True
+                    f"\n[red]round {n} does not compile:[/] {escape(e)}", markup=True
                 ),
             )
         finally:
             await service.aclose()
         err.print()
+        for entry in result.log:
+            err.print(entry, markup=False)
         if not result.ok:
             err.print(
                 f"[red]No compiling CSD after {result.rounds} round(s).[/] Last error: "
-                f"{result.error}",
+                f"{escape(result.error)}",
                 markup=True,
             )
             return 1
@@ -216,8 +219,21 @@ def complete_ai(
             result = await completer.complete(text, offset_at(text, line - 1, col - 1))
         finally:
             await service.aclose()
-        out.out(result.text)
-        return 0 if result.text else 1
+        if not result.text:
+            if result.dropped:
+                err.print(
+                    f"no suggestion: the model's suggestion {result.raw.strip()[:80]!r} was "
+                    f"dropped by the filter ({result.dropped})",
+                    markup=False,
+                    soft_wrap=True,
+                )
+            else:
+                err.print("no suggestion: the model wrote nothing here", markup=False)
+            return 1
+        # Raw, not through Rich: Rich would turn the suggestion's tabs into spaces.
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+        return 0
 
     raise typer.Exit(asyncio.run(run()))
 

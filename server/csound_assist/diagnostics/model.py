@@ -44,6 +44,7 @@ class Code(StrEnum):
     CSD_TAG = "csd-tag"  # a tag Csound skips: wrong case, misspelled, blank attributes
     CSD_TAG_LINE = "csd-tag-line"  # a tag after other text on its line (one-line <CsOptions>)
     XML_BLOCK = "xml-block"  # <instr 1> … </instr>
+    CSOUND7_SYNTAX = "csound7-syntax"  # Csound 7 syntax while the installed Csound is 6.x
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from loguru import logger
 from lsprotocol import types as lsp
 
+from csound_assist.diagnostics import csound7
 from csound_assist.diagnostics.model import Code, Edit, Fix, diagnostic
 from csound_assist.diagnostics.opcodes import SINE_DEFAULT, OpcodeTable, default_table, levenshtein
 from csound_assist.diagnostics.source import (
@@ -33,7 +34,8 @@ INFO = lsp.DiagnosticSeverity.Information
 HEADER_DEFAULTS = {"sr": "44100", "ksmps": "32", "nchnls": "2", "0dbfs": "1"}
 _HEADER = re.compile(r"^\s*(sr|kr|ksmps|nchnls|nchnls_i|0dbfs|A4)\s*=\s*([^\s;]*)")
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"')
-_RESERVED = frozenset({"sr", "kr", "ksmps", "nchnls", "nchnls_i", "A4", "then", "ithen", "kthen"})
+_RESERVED = frozenset({"sr", "kr", "ksmps", "nchnls", "nchnls_i", "A4", "then", "ithen", "kthen",
+                       "true", "false"})
 _EXP_OPCODES = {"expseg": 0, "expsega": 0, "expsegr": 0, "expon": 0, "expsegb": 1, "expsegba": 1}
 _OUT_OPCODES = {
     "out",
@@ -55,6 +57,8 @@ _OUT_FIXED = {"outs": 2, "outq": 4, "outh": 6, "outo": 8, "outx": 16, "out32": 3
 # The variable prefix → rate. `g` globals have the rate in the second letter.
 _RATES = "akiSfw"
 _TB = re.compile(r"tb\d+(?:_init)?")
+# A Csound 7 annotation right after an output's name: `:a`, `@global:k` (group 1: the type).
+_DECLARED = re.compile(r"(?:@global)?:([A-Za-z]\w*)")
 # Opcodes that write into their arguments.
 _WRITES_ARGS = frozenset({"midinoteoncps", "midinoteonkey", "midinoteonoct", "midinoteonpch"})
 
@@ -195,7 +199,7 @@ def _insert_line_after_block(src: Source, b: Block) -> int:
     return last + 1
 
 
-_OPENERS = {"if": "endif", "while": "od", "until": "od"}
+_OPENERS = {"if": "endif", "while": "od", "until": "od", "for": "od", "switch": "endsw"}
 
 
 def check_control_flow(ctx: Context) -> Iterator[lsp.Diagnostic]:
@@ -224,9 +228,11 @@ def check_control_flow(ctx: Context) -> Iterator[lsp.Diagnostic]:
             args = " ".join(a.text for a in st.args)
             if word == "if" and re.search(r"\b[ik]?then\b", args):
                 stack.append(("endif", st.opcode))
-            elif word in ("while", "until"):
+            elif word in ("while", "until", "for"):
                 stack.append(("od", st.opcode))
-            elif word in ("endif", "od", "enduntil"):
+            elif word == "switch":  # Csound 7
+                stack.append(("endsw", st.opcode))
+            elif word in ("endif", "od", "enduntil", "endsw"):
                 word = "od" if word == "enduntil" else word
                 if stack and stack[-1][0] == word:
                     stack.pop()
@@ -454,17 +460,27 @@ def check_output_rates(ctx: Context) -> Iterator[lsp.Diagnostic]:
         if not st.is_call or st.opcode is None or st.opcode.text in ctx.udo_names:
             continue
         for pos, out in enumerate(st.outputs):
-            rate = var_rate(out.text)
-            if rate is None or "[" in src.code[line][out.end : out.end + 1]:
+            # Csound 7 `sig:a`: the annotation is the rate, whatever the name.
+            decl = _DECLARED.match(src.code[line], out.end)
+            rate = (decl.group(1) if decl.group(1) in _RATES else None) if decl else var_rate(
+                out.text)
+            end = decl.end() if decl else out.end
+            if rate is None or "[" in src.code[line][end : end + 1]:
                 continue
             allowed = ctx.table.output_rates(st.opcode.text, pos)
             if allowed is None or rate in allowed:
                 continue
             order = [r for r in "akiSfw" if r in allowed]
             block = src.block_at(line)
-            fixes = [
-                _rename_fix(ctx, out, block, r, preferred=(i == 0)) for i, r in enumerate(order)
-            ]
+            if decl:
+                fixes = [Fix(f"Declare '{out.text}' as :{r}",
+                             (Edit((line, decl.start(1)), (line, decl.end(1)), r),), i == 0)
+                         for i, r in enumerate(order)]
+            else:
+                fixes = [
+                    _rename_fix(ctx, out, block, r, preferred=(i == 0))
+                    for i, r in enumerate(order)
+                ]
             shown = ", ".join(f"{r}-rate" for r in order)
             yield diagnostic(
                 line,
@@ -759,7 +775,7 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
         if b.kind == "opcode":
             m = re.match(r"\s*opcode\s+\w+\s*\((.*?)\)", src.code[b.start])
             if m:
-                params = {p.split(":")[0].strip() for p in m.group(1).split(",")}
+                params = {p.split(":")[0].strip().rstrip("[] ") for p in m.group(1).split(",")}
         labels = {
             st.label.text
             for ln in src.block_lines(b)
@@ -831,11 +847,17 @@ def check_tags(ctx: Context) -> Iterator[lsp.Diagnostic]:
         )
 
 
+def check_csound7(ctx: Context) -> Iterator[lsp.Diagnostic]:
+    """Csound 7 syntax while the installed Csound is 6.x: one note (see `csound7`)."""
+    yield from csound7.check(ctx.text.encode("utf-8"), ctx.table.version)
+
+
 def _is_local(name: str) -> bool:
     return name not in _RESERVED and re.fullmatch(r"[akiSfw]\w*", name) is not None
 
 
 CHECKS: list[Check] = [
+    check_csound7,
     check_tags,
     check_blocks,
     check_control_flow,

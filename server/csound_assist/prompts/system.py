@@ -45,7 +45,8 @@ OUTPUT_FORMAT: dict[Task, str] = {
     ),
     "explain": (
         "Output format: Markdown. First one sentence on what the code does as a whole, then the "
-        "signal flow step by step, naming each opcode and what its arguments do here."
+        "signal flow step by step, naming each opcode and what its arguments do here, with the "
+        "meaning the manual gives each argument. An `f` score line makes a function table."
     ),
     "debug": (
         "Output format: the corrected code in one ```csound fenced block (the whole snippet you "

@@ -197,6 +197,7 @@ def explain_messages(
     code: str,
     *,
     opcode_docs: Sequence[str] = (),
+    argument_notes: Sequence[str] = (),
     sources: Sequence[Source] = (),
     cheatsheet: str = "",
     num_ctx: int = 8192,
@@ -204,6 +205,12 @@ def explain_messages(
     system = _system("explain", cheatsheet, num_ctx)
     docs = "\n\n".join(opcode_docs)
     body = f"Explain this Csound code:\n```csound\n{code.strip()}\n```"
+    if argument_notes:
+        # After the code, right before the answer: what a small model reads last it uses most.
+        body += (
+            "\n\nWhat each argument in this code is, from the manual (describe every argument "
+            "as this says, not from memory):\n" + "\n".join(f"- {n}" for n in argument_notes)
+        )
     if docs:
         body = f"Manual entries for the opcodes it uses:\n{docs}\n\n{body}"
     reserved = estimate_tokens(system.content) + estimate_tokens(body) + 1024
