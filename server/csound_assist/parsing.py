@@ -340,15 +340,27 @@ def udos(tree: Tree | Node) -> list[Udo]:
         in_types = ""
         if params is not None:
             in_types = "".join(
-                node_text(p.child_by_field_name("type")) or "?"
-                for p in params.named_children if p.type == "parameter"
+                _parameter_type(p) for p in params.named_children if p.type == "parameter"
             )
-        # `:a` or `:(a, k)`; the field covers every token of the return list.
+        # `:a` or `:(a, k)`; the field covers every token of the return list; `:void` is none.
         out_types = "".join(
-            node_text(n) for n in node.children_by_field_name("returns") if n.type == "type"
+            node_text(n) for n in node.children_by_field_name("returns")
+            if n.type == "type" and node_text(n) != "void"
         )
         found.append(Udo(name, out_types, in_types, node, new_style=True))
     return found
+
+
+def _parameter_type(param: Node) -> str:
+    """`amp:k` → "k"; an untyped parameter takes its name's rate prefix (`kVals[]` → "k[]",
+    as Csound does); "?" when the name implies none."""
+    declared = param.child_by_field_name("type")
+    if declared is not None:
+        return node_text(declared)
+    name = node_text(param.child_by_field_name("name"))
+    base = name[1:] if name.startswith("g") and len(name) > 1 else name
+    rate = base[:1] if base[:1] in ("a", "k", "i", "S", "f", "w") else "?"
+    return rate + "[]" * node_text(param).count("[")
 
 
 def _arguments(node: Node | None) -> list[Node]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
+from csound_assist.diagnostics import csound7
 from csound_assist.diagnostics.compiler import (
     CheckResult,
     CompilerChecker,
@@ -58,7 +59,9 @@ async def check_document(
 
 def merge(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
     """Compiler and static diagnostics; where an error of each starts at one place, the static one
-    (which explains more and carries fixes) stays, with the compiler's words appended."""
+    (which explains more and carries fixes) stays, with the compiler's words appended. A file in
+    Csound 7 syntax checked with a Csound 6 shows the one note instead of the compiler's errors."""
+    compiled = csound7.collapse(compiled, static)
     by_start = {
         (d.range.start.line, d.range.start.character): d
         for d in static

@@ -70,6 +70,8 @@ class OpcodeTable:
     popularity: dict[str, int] = field(default_factory=dict)
     # Forms as the manual writes them (`ares vco2 kamp, kcps [, imode]`), from the knowledge base.
     rendered: dict[str, list[str]] = field(default_factory=dict)
+    # The Csound these forms come from ("6.18.0"; "" when unknown).
+    version: str = ""
 
     def __contains__(self, name: object) -> bool:
         return name in self.forms or name in self.documented
@@ -188,7 +190,7 @@ def _edit_distance(a: str, b: str, *, doubled: float, swap: float) -> float:
 
 
 def from_knowledge_base(kb: Any) -> OpcodeTable:
-    table = OpcodeTable(table_args=dict(_TABLE_ARGS))
+    table = OpcodeTable(table_args=dict(_TABLE_ARGS), version=getattr(kb, "csound_version", ""))
     for name, op in kb.opcodes.items():
         table.forms[name] = [(s.outputs, s.inputs) for s in op.signatures] or [("", "")]
         with contextlib.suppress(Exception):  # a form it cannot render: codes will do
@@ -236,6 +238,10 @@ def from_csound(executable: str = "csound") -> OpcodeTable:
         return table
     for o in overloads:
         table.forms.setdefault(o.name, []).append((o.outputs, o.inputs))
+    with contextlib.suppress(Exception):  # the version only words the Csound 7 note
+        from csound_assist.knowledge.z1 import csound_version
+
+        table.version = csound_version(executable)
     return table
 
 

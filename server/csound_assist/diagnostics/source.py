@@ -226,6 +226,10 @@ def parse_statement(
         return Statement(line, [], None, [], label) if label else None
     word = first.group(0)
     tok = Token(word, line, first.start(), first.end())
+    if word == "for" and (loop := _FOR.match(code, pos)) is not None:
+        names = [Token(loop.group(g), line, loop.start(g), loop.end(g))
+                 for g in (1, 2) if loop.group(g)]
+        return Statement(line, names, tok, split_args(code, loop.end(), line), label)
     if word in KEYWORDS:
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     p = _skip_ws(code, _skip_brackets(code, first.end()))
@@ -286,11 +290,28 @@ def _skip_ws(code: str, p: int) -> int:
     return p
 
 
+# What may follow an output's name: Csound 7's `@global`, a type (`:i`, `:Note[]`), a struct
+# member (`.pitch`).
+_DECORATION = re.compile(r"@global(?=:)|:[A-Za-z]\w*|\.[A-Za-z_]\w*")
+
+
 def _skip_brackets(code: str, p: int) -> int:
-    while p < len(code) and code[p] == "[":
-        q = code.find("]", p)
-        p = len(code) if q < 0 else q + 1
+    """Past an output's subscripts and Csound 7 decorations (`kArr[i]`, `notes[0].pitch`,
+    `amp@global:i`, `arr:i[]`)."""
+    while p < len(code):
+        if code[p] == "[":
+            q = code.find("]", p)
+            p = len(code) if q < 0 else q + 1
+            continue
+        m = _DECORATION.match(code, p)
+        if m is None:
+            break
+        p = m.end()
     return p
+
+
+# Csound 7: `for note:i, index:i in notes do` (the loop variables are written)
+_FOR = re.compile(r"\s*for\s+([A-Za-z_]\w*)(?::\w+)?(?:\s*,\s*([A-Za-z_]\w*)(?::\w+)?)?\s+in\b")
 
 
 _INSTR = re.compile(r"\s*instr\b")

@@ -34,6 +34,11 @@ _SECTION_TAG = re.compile(r"<(/?)(Cs\w+)\b[^>]*>", re.IGNORECASE)
 _INSTR = re.compile(r"^\s*instr\b\s*(.*)$")
 _UDO_OLD = re.compile(r"^\s*opcode\s+(\w+)\s*,\s*([\w\[\]]*)\s*,\s*([\w\[\]]*)")
 _UDO_NEW = re.compile(r"^\s*opcode\s+(\w+)\s*\((.*?)\)\s*(?::\s*\(?([^)\s]*)\)?)?")
+# Csound 7 typed names: `freq:i`, `arr:i[]`, `amp@global:k`, `n:Note` (1: `@global`, 2: the type).
+_DECL = re.compile(r"(@global)?:([A-Za-z]\w*(?:\[\])*)")
+_PARAM = re.compile(r"\s*([A-Za-z_]\w*)((?:\[\])*)\s*(?::\s*([A-Za-z]\w*(?:\[\])*))?\s*")
+_FOR = re.compile(r"^\s*for\s+([A-Za-z_]\w*)(?::([A-Za-z]\w*))?"
+                  r"(?:\s*,\s*([A-Za-z_]\w*)(?::([A-Za-z]\w*))?)?\s+in\b\s*([A-Za-z_]\w*)?")
 _LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?=\s|$)")
 _DEFINE = re.compile(r"#define\s+(\w+)(?:\(([^)]*)\))?\s*#((?:\\#|[^#])*)#?", re.DOTALL)
 _MACRO_USE = re.compile(r"\$(\w+)")
@@ -44,6 +49,8 @@ HEADER_VARS = HEADER_NAMES
 KEYWORDS = BLOCK_KEYWORDS | {"ithen", "kthen", "return", "rireturn"}
 # Rate of a variable from its name (after an optional g prefix).
 RATE_PREFIXES = {"a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w"}
+# Csound 7 type annotations that are rates (`b`/`B`: booleans at init / performance time).
+DECLARED_RATES = frozenset({"a", "k", "i", "S", "f", "w", "b", "B"})
 CODE_SECTIONS = {"orc", "sco", "options"}
 
 
@@ -72,6 +79,8 @@ class Block:
     out_types: str = ""
     in_types: str = ""
     arg_names: list[str] = field(default_factory=list)
+    # New-style UDO parameters (`opcode Gain(aIn:a, kAmt:k):a`): name token and declared type.
+    params: list[tuple[Token, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -87,6 +96,14 @@ class Statement:
     args: list[tuple[int, int]]
     args_start: int
     label: Token | None = None
+    # Per output: its Csound 7 type annotation ("" when none) and whether it says `@global`.
+    out_types: list[str] = field(default_factory=list)
+    out_global: list[bool] = field(default_factory=list)
+
+    def declared(self, i: int) -> tuple[str, bool]:
+        """Output `i`'s annotation: (type, is_global); ("", False) without one."""
+        typ = self.out_types[i] if i < len(self.out_types) else ""
+        return typ, i < len(self.out_global) and self.out_global[i]
 
 
 @dataclass(slots=True)
@@ -97,6 +114,7 @@ class Variable:
     definition: Token
     block: Block | None
     statement: Statement | None = None
+    type: str = ""  # the Csound 7 annotation (`i`, `k[]`, `Note`), "" when the name says the rate
 
 
 @dataclass(slots=True)
@@ -165,6 +183,12 @@ class Outline:
             return self.variables[(name, block.start_line)]
         return self.globals.get(name)
 
+    def rate(self, name: str, line: int) -> str:
+        """The rate of `name` at `line`: its declaration's (a typed name's annotation), else the
+        one its prefix implies."""
+        var = self.variable(name, line)
+        return var.rate if var is not None and var.rate else rate_of(name)
+
     def visible_variables(self, line: int) -> list[Variable]:
         block = self.block_at(line)
         local = [
@@ -180,6 +204,13 @@ def rate_of(name: str) -> str:
     if re.fullmatch(r"p\d+", name):
         return "i"
     return RATE_PREFIXES.get(base[:1], "")
+
+
+def declared_rate(type_text: str) -> str:
+    """The rate a Csound 7 annotation gives (`i[]` → `i`, `B` → `B`); "" for struct and other
+    types (`Note`, `Complex`)."""
+    base = type_text.split("[", 1)[0]
+    return base if base in DECLARED_RATES else ""
 
 
 def _blank_match(m: re.Match[str]) -> str:
@@ -245,7 +276,16 @@ def parse_statement(code: str, line: int, is_opcode: Callable[[str], bool]) -> S
     if is_opcode(word) and nxt not in (",", "=", "[", ":") or nxt == "(":
         return Statement(line, [], tok, split_args(code, first.end()), first.end(), label)
     outputs = [tok]
-    p = _skip_brackets(code, first.end())
+    types: list[str] = []
+    scopes: list[bool] = []
+
+    def annotation(end: int) -> int:
+        decl = _DECL.match(code, end)
+        types.append(decl.group(2) if decl else "")
+        scopes.append(bool(decl and decl.group(1)))
+        return _skip_brackets(code, end)
+
+    p = annotation(first.end())
     while True:
         p = _skip_ws(code, p)
         if p < n and code[p] == ",":
@@ -253,19 +293,20 @@ def parse_statement(code: str, line: int, is_opcode: Callable[[str], bool]) -> S
             if not m2:
                 break
             outputs.append(Token(m2.group(0), line, m2.start(), m2.end()))
-            p = _skip_brackets(code, m2.end())
+            p = annotation(m2.end())
             continue
         break
     p = _skip_ws(code, p)
     if code.startswith("=", p) and not code.startswith("==", p):
         op = Token("=", line, p, p + 1)
-        return Statement(line, outputs, op, split_args(code, p + 1), p + 1, label)
+        return Statement(line, outputs, op, split_args(code, p + 1), p + 1, label, types, scopes)
     m3 = IDENT.match(code, p)
     if m3:
         op = Token(m3.group(0), line, m3.start(), m3.end())
-        return Statement(line, outputs, op, split_args(code, m3.end()), m3.end(), label)
+        return Statement(line, outputs, op, split_args(code, m3.end()), m3.end(), label, types,
+                         scopes)
     # Outputs typed so far but no opcode yet (e.g. while typing "aSig ").
-    return Statement(line, outputs, None, [], p, label)
+    return Statement(line, outputs, None, [], p, label, types, scopes)
 
 
 def _skip_ws(code: str, p: int) -> int:
@@ -276,11 +317,17 @@ def _skip_ws(code: str, p: int) -> int:
 
 
 def _skip_brackets(code: str, p: int) -> int:
-    """Skip array brackets and Csound 7 type annotations after a variable name (kArr[], aSig:a)."""
-    while p < len(code) and code[p] in "[]:":
-        if code[p] == ":":
+    """Skip array brackets, Csound 7 type annotations and struct members after a variable name
+    (kArr[], aSig:a, amp@global:i, notes[0].pitch)."""
+    while p < len(code) and code[p] in "[]:@.":
+        if code[p] in ":.":
             m = IDENT.match(code, p + 1)
             p = m.end() if m else p + 1
+        elif code.startswith("@global", p):
+            p += len("@global")
+        elif code[p] == "[":
+            close = code.find("]", p)  # an index (`notes[0].pitch`), not only `[]`
+            p = close + 1 if close > 0 else p + 1
         else:
             p += 1
     return p
@@ -319,12 +366,14 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
     if tree is not None:
         # Blocks and opcode statements from the tree; lines it has no clean statement for
         # (control flow, labels alone, half-typed or ERROR lines) fall back to the line parser.
-        out.blocks, tree_statements = _tree_structure(doc, tree, out)
+        out.blocks, tree_statements, loop_vars = _tree_structure(doc, tree, out)
         udo_names = {b.names[0].text for b in out.blocks if b.kind == "opcode" and b.names}
     else:
-        tree_statements = {}
+        tree_statements, loop_vars = {}, _Loops()
         udo_names = {m.group(1) for m in re.finditer(r"^\s*opcode\s+(\w+)", text, re.MULTILINE)}
     _close_blocks(out)
+    for block in out.blocks:
+        _define_params(out, block)
 
     def opcode_like(name: str) -> bool:
         return name in udo_names or is_opcode(name)
@@ -374,6 +423,7 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
             if m and line.lstrip().startswith("opcode"):
                 current = _open_udo(line, i, raw_lines, m)
                 out.blocks.append(current)
+                _define_params(out, current)
                 continue
             word = line.strip().split(maxsplit=1)[0]
             if word in ("endin", "endop"):
@@ -382,6 +432,15 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
                 current = None
                 continue
             st = parse_statement(line, i, opcode_like)
+        # Csound 7 `for x:i, n:i in arr do`: the loop variables are defined on this line.
+        loop, iterable = loop_vars.get(i, ([], "")) if tree is not None else _for_variables(line, i)
+        for k, (tok, typ) in enumerate(loop):
+            if not typ and k == 0 and iterable:
+                # An untyped loop variable follows the array's element type.
+                source = (out.variables.get((iterable, current.start_line))
+                          if current is not None else None) or out.globals.get(iterable)
+                typ = source.type.split("[", 1)[0] if source is not None else ""
+            _define(out, tok, current, None, typ)
         if st is None:
             continue
         out.statements[i] = st
@@ -390,8 +449,8 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         is_xin = st.opcode is not None and st.opcode.text == "xin"
         if current is not None and current.kind == "opcode" and is_xin:
             current.arg_names = [t.text for t in st.outputs]
-        for tok in st.outputs:
-            _define(out, tok, current, st)
+        for k, tok in enumerate(st.outputs):
+            _define(out, tok, current, st, *st.declared(k))
     _close_blocks(out)
     return out
 
@@ -466,6 +525,10 @@ def _block_end(node: Any) -> int:
     return last.start_point[0]
 
 
+# Csound 7 `for` loops by line: the loop variables with their types, and the array's name.
+_Loops = dict[int, tuple[list[tuple[Token, str]], str]]
+
+
 @lru_cache(maxsize=1)
 def _structure_query() -> Any:
     # One pass in C over the tree instead of a Python walk per kind of node.
@@ -476,12 +539,13 @@ def _structure_query() -> Any:
         (udo_definition) @udo
         (opcode_statement) @statement
         (assignment_statement) @assignment
+        (for_statement) @for
     """)
 
 
 def _tree_structure(
     doc: Document, tree: Any, out: Outline
-) -> tuple[list[Block], dict[int, Statement]]:
+) -> tuple[list[Block], dict[int, Statement], _Loops]:
     from tree_sitter import QueryCursor
 
     raw = doc.lines
@@ -498,8 +562,19 @@ def _tree_structure(
         for udo in parsing.udos(node)[:1]:
             name = node.child_by_field_name("name")
             names = [_token(name, cols)] if name is not None else []
-            blocks.append(Block("opcode", names, row, _block_end(node), raw[row].strip(),
-                                _doc_above(raw, row), udo.outputs, udo.inputs))
+            block = Block("opcode", names, row, _block_end(node), raw[row].strip(),
+                          _doc_above(raw, row), udo.outputs, udo.inputs)
+            plist = node.child_by_field_name("parameters")
+            for param in plist.named_children if plist is not None else []:
+                pname, ptype = param.child_by_field_name("name"), param.child_by_field_name("type")
+                if pname is None or param.type != "parameter":
+                    continue
+                arrays = "[]" * parsing.node_text(param).split(":", 1)[0].count("[")
+                block.params.append((_token(pname, cols),
+                                     parsing.node_text(ptype) if ptype is not None else arrays))
+            if block.params:
+                block.in_types = "".join(_param_type(t.text, typ) for t, typ in block.params)
+            blocks.append(block)
     blocks.sort(key=lambda b: b.start_line)
     udo_names = {b.names[0].text for b in blocks if b.kind == "opcode" and b.names}
     statements: dict[int, Statement] = {}
@@ -531,7 +606,20 @@ def _tree_structure(
                              [right] if right is not None else [], cols, out)
         if st is not None:
             statements.setdefault(st.line, st)
-    return blocks, statements
+    loops: _Loops = {}
+    for node in found.get("for", []):
+        iterable = node.child_by_field_name("iterable")
+        names = iterable is not None and iterable.type == "identifier"
+        entry = loops.setdefault(node.start_point[0],
+                                 ([], parsing.node_text(iterable) if names else ""))
+        for fname in ("variable", "index"):
+            var = node.child_by_field_name(fname)
+            name = var.child_by_field_name("name") if var is not None else None
+            if name is None:
+                continue
+            typ = var.child_by_field_name("type")
+            entry[0].append((_token(name, cols), parsing.node_text(typ) if typ is not None else ""))
+    return blocks, statements, loops
 
 
 def _tree_statement(node: Any, name_node: Any, outputs: list[Any], inputs: list[Any],
@@ -540,12 +628,18 @@ def _tree_statement(node: Any, name_node: Any, outputs: list[Any], inputs: list[
     if out.regions[row] != "orc" or name_node.start_point[0] != row:
         return None
     code, raw_line = out.code[row], cols.line(row)
-    outs = []
+    outs, types, scopes = [], [], []
     for o in outputs:
         name = o.child_by_field_name("name") if o.type == "output" else o
         if name is None or name.type != "identifier":
             return None  # `$M = …`: leave macros to the line parser
         outs.append(_token(name, cols))
+        typ = o.child_by_field_name("type") if o.type == "output" else None
+        # `arr:i[]` reads as type `i` and an empty subscript: the type is `i[]`.
+        dims = "[]" * sum(1 for sub in o.children_by_field_name("index")
+                          if sub.child_by_field_name("index") is None) if typ is not None else ""
+        types.append(parsing.node_text(typ) + dims if typ is not None else "")
+        scopes.append(o.type == "output" and o.child_by_field_name("scope") is not None)
     if (not outputs and len(inputs) == 1 and inputs[0].type == "macro_use"
             and inputs[0].child_by_field_name("arguments") is not None):
         return None  # `a1 $OSC(440)`: the macro may expand to the opcode; the line reading stands
@@ -562,19 +656,51 @@ def _tree_statement(node: Any, name_node: Any, outputs: list[Any], inputs: list[
             args.append((a_start, max(a_start, len(raw_line.rstrip()))))
     label = _LABEL.match(code)
     lab = Token(label.group(1), row, label.start(1), label.end(1)) if label else None
-    return Statement(row, outs, op, args, op.end, lab)
+    return Statement(row, outs, op, args, op.end, lab, types, scopes)
 
 
-def _define(out: Outline, tok: Token, block: Block | None, st: Statement) -> None:
+def _define(out: Outline, tok: Token, block: Block | None, st: Statement | None,
+            typ: str = "", declared_global: bool = False) -> None:
+    """Record a variable where it is first written; a Csound 7 annotation (`freq:i`,
+    `amp@global:k`) gives its rate and scope, otherwise its name does."""
     name = tok.text
-    rate = rate_of(name)
-    is_global = name.startswith("g") or block is None
-    var = Variable(name, rate, is_global, tok, None if is_global else block, st)
+    declared = out.globals.get(name)
+    if block is not None and declared is not None and declared.type and not typ:
+        return  # `bus += sig` in an instrument writes the global `bus@global:a`
+    rate = declared_rate(typ) if typ else rate_of(name)
+    is_global = declared_global or (name.startswith("g") and not typ) or block is None
+    var = Variable(name, rate, is_global, tok, None if is_global else block, st, typ)
     if is_global:
         out.globals.setdefault(name, var)
     else:
         assert block is not None
         out.variables.setdefault((name, block.start_line), var)
+
+
+def _param_type(name: str, typ: str) -> str:
+    """A new-style UDO parameter's type letters: its annotation, else its name's rate prefix
+    (`kVals[]` → `k[]`), "?" when neither says."""
+    if typ and not typ.startswith("["):
+        return typ
+    return (rate_of(name) or "?") + typ
+
+
+def _define_params(out: Outline, block: Block) -> None:
+    """New-style UDO parameters are the UDO's variables from its header on."""
+    for tok, typ in block.params:
+        _define(out, tok, block, None, "" if typ.startswith("[") else typ)
+    if block.params and not block.arg_names:
+        block.arg_names = [t.text for t, _ in block.params]
+
+
+def _for_variables(code: str, line: int) -> tuple[list[tuple[Token, str]], str]:
+    """`for note:i, index:i in notes do` read from the line (no tree): the loop variables with
+    their types, and the array's name ("" when it is not a plain name)."""
+    m = _FOR.match(code)
+    if m is None:
+        return [], ""
+    return [(Token(m.group(g), line, m.start(g), m.end(g)), m.group(g + 1) or "")
+            for g in (1, 3) if m.group(g)], m.group(5) or ""
 
 
 def _open_block(kind: str, line: str, i: int, raw: list[str], m: re.Match[str]) -> Block:
@@ -589,9 +715,20 @@ def _open_udo(line: str, i: int, raw: list[str], m: re.Match[str]) -> Block:
     name = Token(m.group(1), i, m.start(1), m.end(1))
     if m.re is _UDO_OLD:
         outs, ins = m.group(2), m.group(3)
-    else:  # Csound 7: opcode name(arg:type, …):(types)
-        outs, ins = m.group(3) or "", m.group(2) or ""
-    return Block("opcode", [name], i, -1, raw[i].strip(), _doc_above(raw, i), outs or "", ins or "")
+        return Block("opcode", [name], i, -1, raw[i].strip(), _doc_above(raw, i), outs, ins)
+    # Csound 7: opcode name(arg:type, …):(types)
+    block = Block("opcode", [name], i, -1, raw[i].strip(), _doc_above(raw, i),
+                  (m.group(3) or "").replace(",", "").replace("void", ""))
+    start = m.start(2)
+    for part in (m.group(2) or "").split(","):
+        pm = _PARAM.fullmatch(part)
+        if pm is not None:
+            col = start + pm.start(1)
+            block.params.append((Token(pm.group(1), i, col, col + len(pm.group(1))),
+                                 pm.group(3) or pm.group(2)))
+        start += len(part) + 1
+    block.in_types = "".join(_param_type(t.text, typ) for t, typ in block.params)
+    return block
 
 
 def _doc_above(raw: list[str], i: int) -> str:
@@ -724,5 +861,5 @@ def is_number(text: str) -> bool:
 __all__ = [
     "HEADER_VARS", "Block", "Macro", "Outline", "Pos", "ScoreEvent", "Section", "Span", "Statement",
     "Token", "Variable", "blank_code", "build_outline", "identifier_occurrences", "parse_statement",
-    "rate_of", "split_args", "word_at", "_MACRO_USE",
+    "declared_rate", "rate_of", "split_args", "word_at", "_MACRO_USE",
 ]

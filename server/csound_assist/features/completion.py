@@ -281,7 +281,8 @@ def _variable_items(outline: Outline, ctx: Context, rates: str, counts: Counter[
         scope = "global" if var.is_global else "local"
         items.append(types.CompletionItem(
             label=var.name, kind=KIND.Variable,
-            detail=f"{var.rate or '?'}-rate {scope}, line {var.definition.line + 1}",
+            detail=(f"{var.type} {scope}" if var.type and not var.rate
+                    else f"{var.rate or '?'}-rate {scope}") + f", line {var.definition.line + 1}",
             sort_text=_sort(sort_prefix, 0 if not var.is_global else 1, var.name)))
     block = ctx.block
     if block is not None and block.kind == "instr" and (not rates or "i" in rates):

@@ -22,8 +22,8 @@ from csound_assist.features.analysis import (
     Outline,
     Statement,
     build_outline,
+    declared_rate,
     parse_statement,
-    rate_of,
 )
 from csound_assist.features.document import Document, Pos
 
@@ -180,8 +180,11 @@ def _orc_context(ctx: Context, outline: Outline, kb: Any, before: str) -> Contex
             ctx.kind = "output"
             return ctx
         ctx.kind = "opcode"
-        ctx.output_rate = rate_of(st.outputs[0].text)
-        if "[" in code_before[st.outputs[0].end: st.outputs[0].end + 3]:
+        # `sig:a |` says its rate; `sig |` was typed with one earlier (`sig:a = …`) or by prefix.
+        typ, _ = st.declared(0)
+        ctx.output_rate = (declared_rate(typ) if typ
+                           else outline.rate(st.outputs[0].text, ctx.pos.line))
+        if typ.endswith("[]") or "[" in code_before[st.outputs[0].end: st.outputs[0].end + 3]:
             ctx.output_rate += "[]"
         ctx.output_count = len(st.outputs)
         return ctx

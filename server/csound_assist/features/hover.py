@@ -73,7 +73,9 @@ def _orc_word(kb: Any, outline: Outline, word: str, pos: Pos, start: int, line: 
         scope = "global" if var.is_global else f"local to {_block_title(var.block)}"
         defn = outline.code[var.definition.line].strip() if var.definition.line < len(
             outline.code) else ""
-        parts.append(f"**{word}** — {_rate_name(var.rate)} variable, {scope}\n\n"
+        kind = (f"`{var.type}` variable" if var.type and not var.rate
+                else f"{_rate_name(var.rate)} variable" + (f" (`:{var.type}`)" if var.type else ""))
+        parts.append(f"**{word}** — {kind}, {scope}\n\n"
                      f"defined on line {var.definition.line + 1}:\n\n{code_block(defn)}")
     elif re.fullmatch(r"p\d+", word):
         parts.append(f"**{word}** — p-field {word[1:]} of the score event (i-rate)")
@@ -102,7 +104,8 @@ def _param_doc(kb: Any, name: str, index: int) -> str | None:
 
 def _rate_name(rate: str) -> str:
     return {"a": "audio-rate", "k": "control-rate", "i": "init-time", "S": "string",
-            "f": "f-sig (streaming spectral)", "w": "spectral"}.get(rate, "untyped")
+            "f": "f-sig (streaming spectral)", "w": "spectral", "b": "init-time boolean",
+            "B": "performance-time boolean"}.get(rate, "untyped")
 
 
 def _block_title(block: Block | None) -> str:

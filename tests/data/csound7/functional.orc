@@ -14,7 +14,8 @@ instr 1
   vals:k[] = genarray:k[](0, 10)
   on:b = true
   off:B init false
-  index:i = random:i(0, 3)
+  slot:i = random:i(0, 3)
+  print slot
   left:a, right:a = pan2(sig + hiss, 0.5)
   out(left, right)
   if (on == true) then

@@ -28,7 +28,7 @@ instr 2
     case 1
       printks2 "one %d\n", pos
     default
-      kdone = 1
+      printks2 "other %d\n", pos
   endsw
 endin
 </CsInstruments>

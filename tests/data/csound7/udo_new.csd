@@ -48,8 +48,8 @@ endop
 
 instr 1
   Announce("start")
-  tone:a = Sine(0.2, 440)
-  louder:a = Gain(tone, 1.5)
+  beep:a = Sine(0.2, 440)
+  louder:a = Gain(beep, 1.5)
   soft:a = Soften(louder, 2)
   left:a, right:a Stereo soft, 0.3
   start:i = Now()

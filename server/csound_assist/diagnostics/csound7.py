@@ -1,0 +1,152 @@
+"""Csound 7 syntax checked with a Csound 6: one clear diagnostic instead of the compiler's errors.
+
+Csound 6 stops at the first construct it does not know (`freq:i = p4`, `opcode Sine(amp:k):a`,
+`switch`, `for … in`, `struct`) with a bare "syntax error, unexpected ':'" and, for some, a cascade
+after it. When the installed Csound is older than 7 and the tree shows a Csound 7 construct, the
+static checks say so once, naming the first construct and the installed version, and `merge`
+drops the compiler's errors for that file (their words stay in the message).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from csound_assist.diagnostics.model import SOURCE_COMPILER, Code, diagnostic
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+# Cheap pre-filter: text without any of these has no Csound 7 construct the tree could show.
+_HINT = re.compile(
+    r"\w(?:@global)?:[A-Za-z]|\bopcode\s+\w+\s*\(|\b(?:struct|switch|for|true|false)\b"
+    r"|\[|[\w\]]\.[A-Za-z_]"
+)
+# Node type → what to call it; `output` and `udo_definition` are told apart by their fields.
+_CONSTRUCTS = {
+    "struct_definition": "a struct definition",
+    "switch_statement": "a switch statement",
+    "for_statement": "a for … in loop",
+    "boolean": "the boolean constant",
+    "array_literal": "an array literal",
+    "member_expression": "struct member access",
+    "member_access": "struct member access",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    """The first Csound 7 construct of a file: what it is, its text and where (0-based, chars)."""
+
+    what: str
+    text: str
+    line: int
+    start: int
+    end: int
+
+
+def installed_major(version: str) -> int | None:
+    """6 for "6.18.1", None when the version is unknown (no Csound, unreadable output)."""
+    m = re.match(r"\s*(\d+)\.", version or "")
+    return int(m.group(1)) if m else None
+
+
+def _kind(node: Node) -> str | None:
+    if node.type in _CONSTRUCTS:
+        return _CONSTRUCTS[node.type]
+    if node.type == "output":
+        if node.child_by_field_name("scope") is not None:
+            return "a global declaration"
+        if node.child_by_field_name("type") is not None:
+            return "a typed variable"
+    if node.type == "udo_definition" and (
+        node.child_by_field_name("parameters") is not None
+        or any(c.type == "(" for c in node.children)
+    ):
+        return "a new-style UDO definition"
+    return None
+
+
+def first_construct(source: bytes, tree: object | None = None) -> Construct | None:
+    """The first Csound 7 construct in document order, or None. Reads `tree` when given (the
+    editor's own), else parses `source`."""
+    text = source.decode("utf-8", errors="replace")
+    if _HINT.search(text) is None:
+        return None
+    from csound_assist import parsing
+
+    root = (tree if tree is not None else parsing.parse(source)).root_node  # type: ignore[attr-defined]
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("score", "score_element", "options_element", "raw_element", "comment"):
+            continue
+        kind = _kind(node)
+        if kind is not None:
+            return _construct(kind, node, source)
+        stack.extend(reversed(node.children))
+    return None
+
+
+def _construct(kind: str, node: Node, source: bytes) -> Construct:
+    row, byte_col = node.start_point
+    line_start = node.start_byte - byte_col
+    first_line = source[line_start:].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    start = len(source[line_start:node.start_byte].decode("utf-8", errors="replace"))
+    if node.type == "udo_definition":
+        shown = first_line.strip()  # the header line, not the body
+    else:
+        shown = source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+        shown = shown.split("\n", 1)[0].strip()
+    end = min(len(first_line), start + len(shown)) if node.type != "udo_definition" else len(
+        first_line.rstrip())
+    return Construct(kind, shown[:60], row, start, max(end, start + 1))
+
+
+def note(version: str, construct: Construct) -> lsp.Diagnostic:
+    """The one diagnostic that replaces the Csound 6 compiler's errors."""
+    shown = m.group(0) if (m := re.match(r"\s*(\d+(?:\.\d+)*)", version)) else version
+    version = shown.strip()
+    return diagnostic(
+        construct.line, construct.start, construct.end,
+        f"This file uses Csound 7 syntax ({construct.what} `{construct.text}`, line "
+        f"{construct.line + 1}), but the installed Csound is {version}, which cannot compile it: "
+        "install Csound 7 (or set csound.executable to one) to compile and run this file.",
+        Code.CSOUND7_SYNTAX,
+        severity=lsp.DiagnosticSeverity.Warning,
+    )
+
+
+def check(source: bytes, version: str, tree: object | None = None) -> Iterator[lsp.Diagnostic]:
+    """The Csound 7 note when `version` is a Csound before 7 and the file uses Csound 7 syntax."""
+    major = installed_major(version)
+    if major is None or major >= 7:
+        return
+    construct = first_construct(source, tree)
+    if construct is not None:
+        yield note(version, construct)
+
+
+def collapse(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
+    """With the Csound 7 note among `static`, the compiler's errors are dropped (a failed check,
+    such as csound missing or timing out, stays) and the note quotes the first of them."""
+    notes = [d for d in static if d.code == str(Code.CSOUND7_SYNTAX)]
+    if not notes:
+        return compiled
+    kept, hidden = [], []
+    for d in compiled:
+        if d.source == SOURCE_COMPILER and d.code != str(Code.CHECK_FAILED):
+            hidden.append(d)
+        else:
+            kept.append(d)
+    if hidden:
+        first = hidden[0]
+        errors = "1 error" if len(hidden) == 1 else f"{len(hidden)} errors"
+        text = first.message.splitlines()[0] if first.message else ""
+        notes[0].message += (f"\n(csound reports {errors} here, not listed; the first, at line "
+                             f"{first.range.start.line + 1}: {text})")
+    return kept
