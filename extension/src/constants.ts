@@ -22,7 +22,20 @@ export const Commands = {
   statusActions: 'csoundAssist.statusActions',
   clearChat: 'csoundAssist.clearChat',
   searchExamples: 'csoundAssist.searchExamples',
+  play: 'csoundAssist.play',
+  stop: 'csoundAssist.stop',
+  render: 'csoundAssist.render',
+  renderTo: 'csoundAssist.renderTo',
 } as const;
+
+/** Context keys the extension sets (`when` clauses in package.json). */
+export const ContextKeys = {
+  /** True while Play's csound runs (Stop's keybinding and button). */
+  playing: 'csoundAssist.playing',
+} as const;
+
+/** The output channel of Play and Render: Csound's own messages. */
+export const OUTPUT_CHANNEL = 'Csound Assist: Csound';
 
 /** The activity-bar container and the chat webview view inside it. */
 export const Views = {
@@ -38,6 +51,11 @@ export const AiMethods = {
   aiFix: 'csound/aiFix',
   reindex: 'csound/reindex',
   search: 'csound/search',
+} as const;
+
+/** The sandboxed offline render (server/csound_assist/lsp/features/audio.py). */
+export const AudioMethods = {
+  render: 'csound/render',
 } as const;
 
 /** Notifications the client sends to the server (chat panel). */
@@ -74,6 +92,7 @@ export const Settings = {
   corpusIndexWorkspace: 'corpus.indexWorkspace',
   corpusIndexOnStart: 'corpus.indexOnStart',
   logLevel: 'logLevel',
+  playArgs: 'playArgs',
 } as const;
 export type SettingKey = (typeof Settings)[keyof typeof Settings];
 

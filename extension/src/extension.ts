@@ -6,6 +6,7 @@ import { ChatViewProvider } from './chat/panel';
 import { CommandHandlers } from './commands';
 import { CONFIG_SECTION, EXTENSION_NAME, RESTART_SETTINGS, Settings } from './constants';
 import { registerChatPanel } from './features';
+import { Player } from './player';
 import { ServerManager } from './server';
 import { anyAffected } from './settings';
 import { StatusBar } from './statusBar';
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     server = manager;
     manager.onStatus((client, status) => statusBar.update(client, status));
     context.subscriptions.push(statusBar, manager, ...new CommandHandlers(manager, statusBar, log, context).register());
+    context.subscriptions.push(...new Player(manager, log).register());
     const chat = new ChatViewProvider(manager, log, context);
     context.subscriptions.push(...chat.register());
     registerChatPanel(chat);

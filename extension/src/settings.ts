@@ -23,6 +23,8 @@ export interface CsoundAssistSettings {
   inlineCompletion: { enabled: boolean; debounceMs: number };
   corpus: { extraFolders: string[]; indexWorkspace: boolean; indexOnStart: boolean };
   logLevel: LogLevelName;
+  /** Play's csound flags when a file has no <CsOptions> (client only: Play runs the CLI). */
+  playArgs: string[];
 }
 
 export const LOG_LEVELS: readonly LogLevelName[] = ['error', 'warning', 'info', 'debug', 'trace'];
@@ -41,6 +43,7 @@ export const DEFAULTS: CsoundAssistSettings = {
   inlineCompletion: { enabled: true, debounceMs: 250 },
   corpus: { extraFolders: [], indexWorkspace: true, indexOnStart: true },
   logLevel: 'info',
+  playArgs: ['-odac'],
 };
 
 /** Returns the value of `csoundAssist.<key>`, or undefined when unset. */
@@ -102,6 +105,15 @@ export function readSettings(get: SettingGetter): ReadResult {
     }
     return v.map((x: string) => x.trim()).filter((x) => x.length > 0);
   };
+  const flags = (key: SettingKey, fallback: readonly string[]): string[] => {
+    const v = get(key);
+    if (v === undefined || v === null) return [...fallback];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      fail(key, 'a list of csound flags such as ["-odac"]', v);
+      return [...fallback];
+    }
+    return v.map((x: string) => x.trim()).filter((x) => x.length > 0);
+  };
 
   const d = DEFAULTS;
   const settings: CsoundAssistSettings = {
@@ -131,6 +143,7 @@ export function readSettings(get: SettingGetter): ReadResult {
       indexOnStart: bool(Settings.corpusIndexOnStart, d.corpus.indexOnStart),
     },
     logLevel: oneOf(Settings.logLevel, LOG_LEVELS, d.logLevel),
+    playArgs: flags(Settings.playArgs, d.playArgs),
   };
   return { settings, problems };
 }
