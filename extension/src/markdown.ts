@@ -150,6 +150,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `style-src ${cspSource}`,
     `font-src ${cspSource}`,
     `img-src ${cspSource}`,
+    // "Render & listen": the rendered WAV, served from the extension's storage like the images.
+    `media-src ${cspSource}`,
     `script-src 'nonce-${nonce}'`,
     "form-action 'none'",
     "base-uri 'none'",

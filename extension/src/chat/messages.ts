@@ -5,8 +5,8 @@
 export type ChipKey = 'file' | 'selection' | 'diagnostics';
 export const CHIP_KEYS: readonly ChipKey[] = ['file', 'selection', 'diagnostics'];
 
-export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile';
-export const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile'];
+export type CodeAction = 'copy' | 'insert' | 'replace' | 'newFile' | 'listen';
+export const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'replace', 'newFile', 'listen'];
 
 export type Verdict = 'up' | 'down';
 

@@ -9,13 +9,14 @@ import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError, type LanguageClient } from 'vscode-languageclient/node';
 
 import type { ExplainParams } from '../answers';
-import { AiMethods, ClientNotifications, Commands, LANGUAGE_IDS, Notifications, Views } from '../constants';
+import { AiMethods, AudioMethods, ClientNotifications, Commands, LANGUAGE_IDS, Notifications, Views } from '../constants';
+import { parseRenderReply } from '../play';
 import type { ChatPanelHost } from '../features';
 import type { ServerManager } from '../server';
 import { feedbackParams, newFileLanguage, parseOrigin, Throttle } from './actions';
 import { buildChips, buildContext, DEFAULT_TOGGLES, type ChipToggles, type EditorSnapshot, type Severity } from './context';
 import { parseFromWebview, type CodeAction, type FromWebview, type ToWebview, type Verdict } from './messages';
-import { panelBlocks, renderChips, renderEntry, webviewHtml } from './render';
+import { listenView, panelBlocks, renderChips, renderEntry, webviewHtml, type ListenView } from './render';
 import { parseChatEvent, parseReply, Transcript, type TurnFeature } from './transcript';
 
 /** Streamed tokens re-render the answer at most this often. */
@@ -56,6 +57,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
   private lastCsoundEditor: vscode.TextEditor | undefined;
   private chipsTimer: NodeJS.Timeout | undefined;
   private viewWaiters: (() => void)[] = [];
+  /** "Render & listen" per `turn:block`: the player under the block. */
+  private readonly listens = new Map<string, ListenView>();
+  private readonly listenOf = (turn: string, block: number): ListenView | undefined => this.listens.get(`${turn}:${block}`);
 
   constructor(
     private readonly server: ServerManager,
@@ -118,7 +122,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     this.viewWaiters = [];
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     const media = vscode.Uri.joinPath(this.context.extensionUri, 'extension', 'media');
-    view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
+    // The renders folder: "Render & listen" WAVs and images, served to this view only.
+    view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media, this.rendersDir] };
     view.webview.html = webviewHtml({
       cspSource: view.webview.cspSource,
       nonce: randomBytes(16).toString('base64url'),
@@ -298,6 +303,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     this.stop();
     await client.sendNotification(ClientNotifications.chatClear, {});
     this.transcript.clear();
+    this.listens.clear();
     this.historyLoaded = true;
     this.postState();
     return true;
@@ -314,6 +320,33 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     await client.sendNotification(ClientNotifications.feedback, feedbackParams(entry, verdict));
     entry.feedback = verdict;
     this.postEntry(entry.id);
+  }
+
+  private get rendersDir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'renders');
+  }
+
+  /** "Render & listen": the server's sandboxed render (short cap), then the player in the panel. */
+  private async listen(turn: string, index: number, code: string): Promise<void> {
+    const key = `${turn}:${index}`;
+    if (this.listens.get(key)?.state === 'rendering') return;
+    const client = this.server.languageClient;
+    if (!client) {
+      this.notice(this.notRunning('Not rendered'));
+      return;
+    }
+    this.listens.set(key, { state: 'rendering' });
+    this.postEntry(turn);
+    try {
+      await vscode.workspace.fs.createDirectory(this.rendersDir);
+      const raw = await client.sendRequest<unknown>(AudioMethods.render, { text: code, outDir: this.rendersDir.fsPath });
+      const webview = this.view?.webview;
+      this.listens.set(key, listenView(parseRenderReply(raw), (file) => (webview ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : '')));
+    } catch (e) {
+      this.log.warn(`chat: render failed: ${errorText(e)}`);
+      this.listens.set(key, { state: 'error', message: `The render failed: ${errorText(e)}` });
+    }
+    this.postEntry(turn);
   }
 
   // --- editor ---------------------------------------------------------------------------------
@@ -362,6 +395,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
     const block = entry && panelBlocks(entry)[index];
     if (!block) return;
     const code = block.code.endsWith('\n') ? block.code : `${block.code}\n`;
+    if (action === 'listen') return this.listen(turn, index, block.code);
     if (action === 'copy') {
       await vscode.env.clipboard.writeText(block.code);
       vscode.window.setStatusBarMessage('Csound Assist: code copied', 2000);
@@ -418,7 +452,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
 
   private postEntry(id: string): void {
     const entry = this.transcript.get(id);
-    if (entry) this.post({ type: 'entry', entry: { id, html: renderEntry(entry) } });
+    if (entry) this.post({ type: 'entry', entry: { id, html: renderEntry(entry, this.listenOf) } });
   }
 
   private postBusy(): void {
@@ -444,7 +478,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, ChatPanelHo
   private postState(): void {
     this.post({
       type: 'state',
-      entries: this.transcript.entries.map((e) => ({ id: e.id, html: renderEntry(e) })),
+      entries: this.transcript.entries.map((e) => ({ id: e.id, html: renderEntry(e, this.listenOf) })),
       chips: this.chipsHtml(),
       busy: !!this.transcript.pending,
     });

@@ -4,6 +4,7 @@
 // Pure: unit-tested with hostile model output end to end.
 
 import { contentSecurityPolicy, escapeHtml, renderMarkdown, type CodeBlock } from '../markdown';
+import { renderHeadline, type RenderReply } from '../play';
 import type { Chip } from './context';
 import type { CodeAction } from './messages';
 import type { AssistantEntry, CodeCheck, Entry } from './transcript';
@@ -15,6 +16,22 @@ export const SLASH_COMMANDS: readonly { command: string; hint: string }[] = [
   { command: '/clear', hint: 'forget this conversation' },
   { command: '/help', hint: 'list the commands' },
 ];
+
+/** What "Render & listen" shows under a CSD block: the state of its render, with webview URIs. */
+export type ListenView =
+  | { state: 'rendering' }
+  | { state: 'error'; message: string }
+  | { state: 'done'; audio: string; waveform?: string; spectrogram?: string; summary: string; warnings: string[] };
+
+/** The listen state of an answer's block, if it was rendered. */
+export type ListenLookup = (turn: string, block: number) => ListenView | undefined;
+
+/** A complete CSD (only those can be rendered alone). */
+export function isCsd(code: string): boolean {
+  return /<CsoundSynthesizer>/i.test(code) && /<CsInstruments>/i.test(code);
+}
+
+const LISTEN_TITLE = 'Render offline in the sandbox (a few seconds; never a file that runs programs or writes files) and play it here';
 
 const CODE_BUTTONS: readonly { action: CodeAction; label: string; title: string }[] = [
   { action: 'copy', label: 'Copy', title: 'Copy to the clipboard' },
@@ -61,7 +78,10 @@ function verdictHtml(block: PanelBlock): string {
 
 function codeBar(turn: string, block: PanelBlock): string {
   const lang = /^[a-z0-9+-]{1,20}$/.test(block.language) && block.language ? block.language : 'code';
-  const buttons = CODE_BUTTONS.map(
+  const listen = isCsd(block.code)
+    ? `<button type="button" class="code-action listen" data-action="code" data-code="listen" data-turn="${escapeHtml(turn)}" data-block="${block.index}" title="${escapeHtml(LISTEN_TITLE)}">Render &amp; listen</button>`
+    : '';
+  const buttons = listen + CODE_BUTTONS.map(
     (b) =>
       `<button type="button" class="code-action" data-action="code" data-code="${b.action}" data-turn="${escapeHtml(turn)}" data-block="${block.index}" title="${escapeHtml(b.title)}">${b.label}</button>`,
   ).join('');
@@ -74,8 +94,42 @@ function codeError(block: PanelBlock): string {
     : '';
 }
 
-function wrapBlock(turn: string, block: PanelBlock, pre: string): string {
-  return `<div class="code-block">${codeBar(turn, block)}${pre}${codeError(block)}</div>`;
+/**
+ * A `csound/render` answer as what the panel shows; `toUri` turns the server's file paths into
+ * webview URIs (asWebviewUri). No reply (a malformed answer) is an error.
+ */
+export function listenView(reply: RenderReply | undefined, toUri: (file: string) => string): ListenView {
+  if (!reply) return { state: 'error', message: 'The server gave no render result (see the Csound Assist log).' };
+  if (!reply.ok || !reply.wav) return { state: 'error', message: renderHeadline(reply) };
+  const extra = reply.imageError ? [reply.imageError] : [];
+  const levels = reply.channels.map((c, i) => `ch ${i + 1}: peak ${c.peak_dbfs ?? '-inf'} / RMS ${c.rms_dbfs ?? '-inf'} dBFS`).join(' · ');
+  return {
+    state: 'done',
+    audio: toUri(reply.wav),
+    ...(reply.waveform ? { waveform: toUri(reply.waveform) } : {}),
+    ...(reply.spectrogram ? { spectrogram: toUri(reply.spectrogram) } : {}),
+    summary: `${reply.seconds.toFixed(1)} s · ${levels}`,
+    warnings: [...reply.warnings, ...extra],
+  };
+}
+
+/** The player, waveform and spectrogram (or the render's state) under a block. */
+export function listenHtml(view: ListenView | undefined): string {
+  if (!view) return '';
+  if (view.state === 'rendering') return '<div class="listen rendering">Rendering…</div>';
+  if (view.state === 'error') return `<div class="listen error">${escapeHtml(view.message)}</div>`;
+  const img = (src: string | undefined, cls: string, alt: string): string =>
+    src ? `<img class="${cls}" src="${escapeHtml(src)}" alt="${alt}">` : '';
+  const warnings = view.warnings.map((w) => `<div class="warning">${escapeHtml(w)}</div>`).join('');
+  return (
+    `<div class="listen done"><audio controls preload="auto" src="${escapeHtml(view.audio)}"></audio>` +
+    `<div class="levels">${escapeHtml(view.summary)}</div>${warnings}` +
+    `${img(view.waveform, 'waveform', 'Waveform')}${img(view.spectrogram, 'spectrogram', 'Spectrogram (log frequency)')}</div>`
+  );
+}
+
+function wrapBlock(turn: string, block: PanelBlock, pre: string, listen?: ListenLookup): string {
+  return `<div class="code-block">${codeBar(turn, block)}${pre}${codeError(block)}${listenHtml(listen?.(turn, block.index))}</div>`;
 }
 
 function sourcesHtml(entry: AssistantEntry): string {
@@ -105,24 +159,24 @@ function statusHtml(entry: AssistantEntry): string {
   return parts.join('');
 }
 
-export function renderAssistant(entry: AssistantEntry): string {
+export function renderAssistant(entry: AssistantEntry, listen?: ListenLookup): string {
   const { html, blocks } = renderMarkdown(entry.answer);
   const all = panelBlocks(entry, blocks);
   // markdown.ts escapes `<`, `"` and `=` in model text, so this pattern can only match its own tags.
   const answer = html.replace(/<pre data-block="(\d+)">[\s\S]*?<\/pre>/g, (pre, i: string) => {
     const block = all[Number(i)];
-    return block ? wrapBlock(entry.id, block, pre) : pre;
+    return block ? wrapBlock(entry.id, block, pre, listen) : pre;
   });
   const extra = all
     .slice(blocks.length)
-    .map((b) => wrapBlock(entry.id, b, `<pre data-block="${b.index}"><code class="language-csound">${escapeHtml(b.code)}</code></pre>`))
+    .map((b) => wrapBlock(entry.id, b, `<pre data-block="${b.index}"><code class="language-csound">${escapeHtml(b.code)}</code></pre>`, listen))
     .join('');
   const classes = `entry assistant ${entry.status}`;
   return `<div class="${classes}" data-entry="${escapeHtml(entry.id)}"><div class="answer">${answer}${extra}</div>${statusHtml(entry)}${sourcesHtml(entry)}${feedbackHtml(entry)}</div>`;
 }
 
-export function renderEntry(entry: Entry): string {
-  if (entry.kind === 'assistant') return renderAssistant(entry);
+export function renderEntry(entry: Entry, listen?: ListenLookup): string {
+  if (entry.kind === 'assistant') return renderAssistant(entry, listen);
   return `<div class="entry user" data-entry="${escapeHtml(entry.id)}"><div class="text">${escapeHtml(entry.text)}</div></div>`;
 }
 
