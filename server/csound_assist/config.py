@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from csound_assist import files
 from csound_assist.paths import config_dir
 
 WORKSPACE_FILE = ".csound-assist.toml"
@@ -98,6 +99,9 @@ class CsoundConfig:
     check_timeout: float = field(default=3.0, metadata=_range(0.2, 60))
     # `csound -I` runs init code (system_i …): opt-in, and only honoured in a trusted workspace.
     deep_check: bool = False
+    # Checks through a warm Csound (ctcsound) in a child process; the CLI when it is unavailable.
+    warm_compiler: bool = True
+    warm_recycle_after: int = field(default=200, metadata=_range(1, 100_000))
 
 
 @dataclass
@@ -237,7 +241,8 @@ def _nest(settings: dict[str, Any]) -> dict[str, Any]:
 
 def _read_toml(path: Path, config: Config) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # Through files: a config path that is a FIFO or device must not hang the server.
+        return tomllib.loads(files.read_bytes(path, 1_000_000).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

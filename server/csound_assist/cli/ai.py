@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 
+from csound_assist import files
 from csound_assist.cli import app
 from csound_assist.config import Config, load_config
 
@@ -51,7 +52,7 @@ def _read(path: str) -> tuple[str, str]:
     if path == "-":
         return sys.stdin.read(), "stdin"
     try:
-        return Path(path).read_text(encoding="utf-8"), Path(path).name
+        return files.read_bytes(path).decode("utf-8"), Path(path).name
     except (OSError, UnicodeDecodeError) as exc:
         err.print(f"cannot read {path}: {exc}", markup=False)
         raise typer.Exit(2) from None

@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,34 +22,66 @@ from csound_assist.cli import app
 _SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}
 
 
-def _settings() -> tuple[str, float]:
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    executable: str
+    timeout: float
+    max_bytes: int
+    warm: bool
+    recycle_after: int
+
+
+def _settings() -> _Settings:
     from csound_assist.config import load_config
 
     cfg = load_config(workspace=Path.cwd())
-    return cfg.csound.executable, float(cfg.csound.check_timeout)
+    return _Settings(
+        cfg.csound.executable,
+        float(cfg.csound.check_timeout),
+        cfg.editor.max_file_bytes,
+        cfg.csound.warm_compiler,
+        cfg.csound.warm_recycle_after,
+    )
 
 
-def _read(file: Path) -> str:
-    if not file.is_file():
-        raise typer.BadParameter(f"{file} is not a readable file", param_hint="FILE")
+def _read(file: Path, max_bytes: int) -> str:
+    from csound_assist import files
+
     try:
-        return file.read_text(encoding="utf-8", errors="replace")
+        return files.read_text(file, max_bytes)
+    except files.UnreadableFile as exc:
+        raise typer.BadParameter(exc.reason, param_hint="FILE") from exc
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {file}: {exc}", param_hint="FILE") from exc
+        raise typer.BadParameter(
+            f"{file} is not a readable file ({exc.strerror or exc})", param_hint="FILE"
+        ) from exc
 
 
-async def _diagnose(
-    files: list[Path], executable: str, timeout: float
-) -> list[tuple[Path, list[Any]]]:
+async def _diagnose(files: list[Path], settings: _Settings) -> list[tuple[Path, list[Any]]]:
     from csound_assist.diagnostics import CompilerChecker, merge, static_checks
+    from csound_assist.diagnostics.warm import WarmCompiler
 
-    checker = CompilerChecker(executable=executable, timeout=timeout)
+    # Several files: a warm worker starts at once and takes over from the CLI when it is ready;
+    # for one file its start-up would cost more than the one csound process it saves.
+    warm = WarmCompiler(settings.recycle_after) if settings.warm and len(files) > 1 else None
+    if warm is not None:
+        warm.start_soon()
+    checker = CompilerChecker(
+        executable=settings.executable,
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        warm=warm,
+    )
     results = []
-    for file in files:
-        text = _read(file)
-        path = file.resolve()
-        compiled = await checker.check(str(path), text, path)
-        results.append((file, merge(compiled, static_checks(text, path))))
+    try:
+        for file in files:
+            text = _read(file, settings.max_bytes)
+            path = file.resolve()
+            compiled = await checker.check(str(path), text, path)
+            static = static_checks(text, path, max_bytes=settings.max_bytes)
+            results.append((file, merge(compiled, static)))
+    finally:
+        await checker.aclose()
     return results
 
 
@@ -62,8 +95,7 @@ def check_cmd(
     """Check files with the Csound compiler and the static checks; exit 1 when there are errors."""
     from csound_assist.diagnostics.model import Code, to_json
 
-    executable, timeout = _settings()
-    results = asyncio.run(_diagnose(files, executable, timeout))
+    results = asyncio.run(_diagnose(files, _settings()))
     errors = 0
     rows: list[dict[str, Any]] = []
     warned_missing = False
@@ -86,16 +118,19 @@ def check_cmd(
     raise typer.Exit(1 if errors else 0)
 
 
-async def _fixed(file: Path, executable: str, timeout: float, rounds: int = 4) -> str:
+async def _fixed(file: Path, settings: _Settings, rounds: int = 4) -> str:
     """Apply preferred fixes, re-checking between rounds (a fix can reveal the next error)."""
     from csound_assist.diagnostics import CompilerChecker, fix_all, merge, static_checks
 
-    checker = CompilerChecker(executable=executable, timeout=timeout)
+    checker = CompilerChecker(
+        executable=settings.executable, timeout=settings.timeout, max_bytes=settings.max_bytes
+    )
     path = file.resolve()
-    text = _read(file)
+    text = _read(file, settings.max_bytes)
     for _ in range(rounds):
         compiled = await checker.check(str(path), text, path)
-        new = fix_all(text, merge(compiled, static_checks(text, path)))
+        static = static_checks(text, path, max_bytes=settings.max_bytes)
+        new = fix_all(text, merge(compiled, static))
         if new == text:
             break
         text = new
@@ -110,9 +145,9 @@ def fix_cmd(
     ] = False,
 ) -> None:
     """Apply every preferred quick fix; print a unified diff, or rewrite the file with --write."""
-    executable, timeout = _settings()
-    original = _read(file)
-    fixed = asyncio.run(_fixed(file, executable, timeout))
+    settings = _settings()
+    original = _read(file, settings.max_bytes)
+    fixed = asyncio.run(_fixed(file, settings))
     if write:
         if fixed != original:
             file.write_text(fixed, encoding="utf-8")

@@ -20,10 +20,13 @@ def _load(file: Path) -> Any:
     from csound_assist.features.document import UTF32, Document
     from csound_assist.lsp.documents import make_parse_fn
 
-    if not file.is_file():
-        raise typer.BadParameter(f"{file} is not a readable file", param_hint="FILE")
     # UTF-32 positions are code points: the CLI's COL is a character count.
-    return Document.from_path(file, encoding=UTF32, parse_fn=make_parse_fn())
+    try:
+        return Document.from_path(file, encoding=UTF32, parse_fn=make_parse_fn())
+    except OSError as exc:  # missing, a device or FIFO, too large: files says which
+        raise typer.BadParameter(
+            f"{file} is not a readable file ({exc.strerror or exc})", param_hint="FILE"
+        ) from exc
 
 
 def _kb() -> Any:

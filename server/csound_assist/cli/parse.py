@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 from typing import Annotated
 
@@ -38,8 +39,18 @@ def format_tree(node, source: bytes, depth: int = 0, field: str | None = None) -
 
 
 def read_source(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+    from csound_assist import files
+
+    data = files.read_bytes(path)
+    if path.suffix != ".gz":
+        return data
+    # Bounded like the file itself: a small archive can expand without end.
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        out = fh.read(files.DEFAULT_MAX_BYTES + 1)
+    if len(out) > files.DEFAULT_MAX_BYTES:
+        raise files.UnreadableFile(path, f"{path} expands past the "
+                                   f"{files.megabytes(files.DEFAULT_MAX_BYTES)} limit")
+    return out
 
 
 @app.command()

@@ -8,6 +8,8 @@ neutralised in the checked copy: `<CsScore bin="…">` runs an arbitrary program
 (`--opcode-lib`), so only macro flags are kept from it; `<CsFileB filename="/abs/path">` is written
 to that path and deleted afterwards, so embedded files keep only their base name (the private
 folder is the working directory); the deprecated `<CsFile>` writes without end and is dropped.
+An `#include` of a device, FIFO, URL or too large a file (see `includes`) is blanked in the copy
+and reported on its line, so Csound never opens it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from pathlib import Path
 from loguru import logger
 from lsprotocol import types as lsp
 
+from csound_assist import files
+from csound_assist.diagnostics import includes
 from csound_assist.diagnostics.model import SOURCE_COMPILER, Code, diagnostic
 from csound_assist.diagnostics.source import kind_of
 from csound_assist.diagnostics.stderr import Mapping, failure_without_diagnostics, parse_stderr
+from csound_assist.diagnostics.warm import TIMED_OUT, Reply, WarmCompiler
 
 DEFAULT_TIMEOUT = 3.0
 INSTALL_HINT = (
@@ -63,6 +68,7 @@ class CheckResult:
     output: str
     seconds: float
     timed_out: bool = False
+    via: str = "cli"  # "worker" when the warm compiler answered
 
 
 def sanitize_csd(text: str) -> str:
@@ -101,8 +107,47 @@ def sanitize_csd(text: str) -> str:
     return text
 
 
-def prepare(text: str, path: Path | None, workdir: Path, sco_text: str | None = None) -> Prepared:
+def refused_includes(
+    text: str, path: Path | None, max_bytes: int = files.DEFAULT_MAX_BYTES
+) -> list[includes.Refused]:
+    """The includes of `text` that Csound must not read (devices, FIFOs, URLs, too large)."""
+    return includes.resolve(text, path.parent if path is not None else None, max_bytes).refused
+
+
+def refused_diagnostics(refused: list[includes.Refused]) -> list[lsp.Diagnostic]:
+    return [
+        diagnostic(r.include.line, r.include.start, r.include.end, r.message,
+                   Code.UNREADABLE_INCLUDE)
+        for r in refused
+    ]
+
+
+def _sibling(path: Path, max_bytes: int) -> str | None:
+    """The same-named .sco/.orc beside a document, if it is a readable file whose own includes are
+    all safe to hand to Csound."""
+    try:
+        text = files.read_text(path, max_bytes)
+    except OSError:
+        return None
+    if refused_includes(text, path, max_bytes):
+        logger.info("not checking with {}: it includes a file that is not read", path)
+        return None
+    return text
+
+
+def prepare(
+    text: str,
+    path: Path | None,
+    workdir: Path,
+    sco_text: str | None = None,
+    *,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,
+    refused: list[includes.Refused] | None = None,
+) -> Prepared:
     """Write the checked copy into `workdir` and return how to run Csound on it."""
+    if refused is None:
+        refused = refused_includes(text, path, max_bytes)
+    text = includes.blank(text, refused)
     kind = kind_of(path, text)
     name = path.name if path is not None else f"untitled.{'csd' if kind == 'csd' else kind}"
     folder = path.parent if path is not None else None
@@ -117,8 +162,8 @@ def prepare(text: str, path: Path | None, workdir: Path, sco_text: str | None = 
     if kind == "orc":
         target.write_text(text, encoding="utf-8")
         sco = sco_text
-        if sco is None and path is not None and path.with_suffix(".sco").is_file():
-            sco = path.with_suffix(".sco").read_text(encoding="utf-8", errors="replace")
+        if sco is None and path is not None:
+            sco = _sibling(path.with_suffix(".sco"), max_bytes)
         if sco is None:
             return Prepared([*base, "--orc", name], workdir, Mapping(1, 0, 0, folder))
         (workdir / "score.sco").write_text(sco, encoding="utf-8")
@@ -133,7 +178,7 @@ def prepare(text: str, path: Path | None, workdir: Path, sco_text: str | None = 
     # A score alone: its same-named orchestra if there is one, else an empty orchestra.
     orc_path = path.with_suffix(".orc") if path is not None else None
     minimal = "sr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n"
-    orc = orc_path.read_text(encoding="utf-8") if orc_path and orc_path.is_file() else minimal
+    orc = (_sibling(orc_path, max_bytes) if orc_path is not None else None) or minimal
     (workdir / "orchestra.orc").write_text(orc, encoding="utf-8")
     target.write_text(text, encoding="utf-8")
     return Prepared([*base, "orchestra.orc", name], workdir, Mapping(99, 0, 0, folder))
@@ -163,47 +208,83 @@ async def run_check(
     timeout: float = DEFAULT_TIMEOUT,
     sco_text: str | None = None,
     on_spawn: Callable[[asyncio.subprocess.Process], None] | None = None,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,
+    warm: WarmCompiler | None = None,
 ) -> CheckResult:
     """Check one buffer; cancelling the task kills the process. Never raises for Csound's
-    failures."""
+    failures. With `warm`, the warm worker compiles when it is ready, else the CLI does."""
+    start = time.perf_counter()
+    # Off the loop when there is something to read: it stats and reads every included file.
+    refused = (
+        await asyncio.to_thread(refused_includes, text, path, max_bytes)
+        if "#include" in text
+        else []
+    )
     exe = shutil.which(executable)
     if exe is None:
-        return CheckResult([missing_csound_diagnostic(text)], None, "", 0.0)
-    start = time.perf_counter()
+        return CheckResult([missing_csound_diagnostic(text), *refused_diagnostics(refused)],
+                           None, "", 0.0)
+    via = "cli"
     with tempfile.TemporaryDirectory(prefix="csound-assist-check-") as tmp:
         workdir = Path(tmp)
-        prepared = prepare(text, path, workdir, sco_text)
-        env = dict(os.environ, TMPDIR=tmp, TEMP=tmp, TMP=tmp)
-        proc = await asyncio.create_subprocess_exec(
-            exe,
-            *prepared.args,
-            cwd=prepared.cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # its own process group, so a kill reaches any children
-        )
-        if on_spawn is not None:
-            on_spawn(proc)
-        try:
-            raw, _ = await asyncio.wait_for(proc.communicate(), timeout)
-        except TimeoutError:
-            _kill(proc)
-            await proc.wait()
-            seconds = time.perf_counter() - start
-            logger.warning("csound check timed out after {:.1f}s ({})", seconds, path)
-            return CheckResult([], None, "", seconds, timed_out=True)
-        except asyncio.CancelledError:
-            _kill(proc)
-            await asyncio.shield(proc.wait())
-            raise
+        prepared = prepare(text, path, workdir, sco_text, max_bytes=max_bytes, refused=refused)
+        ran: tuple[int, str] | None = None
+        if warm is not None:
+            reply = await warm.compile(prepared.args, prepared.cwd, workdir, timeout)
+            if reply is TIMED_OUT:
+                return _timed_out(start, path)
+            if isinstance(reply, Reply):
+                ran, via = (reply.returncode, reply.output), "worker"
+        if ran is None:
+            ran = await _run_cli(exe, prepared, tmp, timeout, on_spawn)
+            if ran is None:
+                return _timed_out(start, path)
+    returncode, output = ran
     seconds = time.perf_counter() - start
-    output = raw.decode("utf-8", errors="replace")
-    diags = parse_stderr(output, text, prepared.mapping, _forms)
-    if proc.returncode != 0 and not any(d.severity == lsp.DiagnosticSeverity.Error for d in diags):
+    diags = [*refused_diagnostics(refused), *parse_stderr(output, text, prepared.mapping, _forms)]
+    if returncode != 0 and not any(d.severity == lsp.DiagnosticSeverity.Error for d in diags):
         diags.append(failure_without_diagnostics(output, text))
-    return CheckResult(_dedupe(diags), proc.returncode, output, seconds)
+    return CheckResult(_dedupe(diags), returncode, output, seconds, via=via)
+
+
+def _timed_out(start: float, path: Path | None) -> CheckResult:
+    seconds = time.perf_counter() - start
+    logger.warning("csound check timed out after {:.1f}s ({})", seconds, path)
+    return CheckResult([], None, "", seconds, timed_out=True)
+
+
+async def _run_cli(
+    exe: str,
+    prepared: Prepared,
+    tmp: str,
+    timeout: float,
+    on_spawn: Callable[[asyncio.subprocess.Process], None] | None,
+) -> tuple[int, str] | None:
+    """`csound` on the prepared copy: (exit status, output), or None when it timed out."""
+    env = dict(os.environ, TMPDIR=tmp, TEMP=tmp, TMP=tmp)
+    proc = await asyncio.create_subprocess_exec(
+        exe,
+        *prepared.args,
+        cwd=prepared.cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        start_new_session=True,  # its own process group, so a kill reaches any children
+    )
+    if on_spawn is not None:
+        on_spawn(proc)
+    try:
+        raw, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        _kill(proc)
+        await proc.wait()
+        return None
+    except asyncio.CancelledError:
+        _kill(proc)
+        await asyncio.shield(proc.wait())
+        raise
+    return int(proc.returncode or 0), raw.decode("utf-8", errors="replace")
 
 
 def _forms(opcode: str) -> list[str]:
@@ -250,6 +331,9 @@ class CompilerChecker:
 
     executable: str = "csound"
     timeout: float = DEFAULT_TIMEOUT
+    max_bytes: int = files.DEFAULT_MAX_BYTES  # editor.max_file_bytes, for each included file
+    # The warm compiler worker (csound.warm_compiler); None: every check runs the csound CLI.
+    warm: WarmCompiler | None = None
     # Called with each spawned process (tests and the benchmark watch the processes).
     on_spawn: Callable[[asyncio.subprocess.Process], None] | None = None
     _tasks: dict[str, asyncio.Task[CheckResult]] = field(default_factory=dict, repr=False)
@@ -264,7 +348,13 @@ class CompilerChecker:
             older.cancel()
         task = asyncio.ensure_future(
             run_check(
-                text, path, executable=self.executable, timeout=self.timeout, on_spawn=self.on_spawn
+                text,
+                path,
+                executable=self.executable,
+                timeout=self.timeout,
+                on_spawn=self.on_spawn,
+                max_bytes=self.max_bytes,
+                warm=self.warm,
             )
         )
         self._tasks[key] = task
@@ -275,6 +365,11 @@ class CompilerChecker:
                 del self._tasks[key]
         self._recent = [*self._recent[-9:], result.seconds]
         return result
+
+    async def aclose(self) -> None:
+        """Stop the warm worker (it also exits by itself when this process ends)."""
+        if self.warm is not None:
+            await self.warm.aclose()
 
     def cancel(self, key: str) -> None:
         """Drop a document's check (e.g. on close)."""
@@ -297,11 +392,14 @@ async def compile_check(path: Path | str, config: object | None = None) -> list[
     """Check a file on disk (the AI layer's verify hook). `config` is a `Config` or None."""
     path = Path(path)
     csound = getattr(config, "csound", None)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    max_bytes = int(getattr(getattr(config, "editor", None), "max_file_bytes",
+                            files.DEFAULT_MAX_BYTES))
+    text = files.read_text(path, max_bytes)
     result = await run_check(
         text,
         path,
         executable=getattr(csound, "executable", "csound"),
         timeout=float(getattr(csound, "check_timeout", DEFAULT_TIMEOUT)),
+        max_bytes=max_bytes,
     )
     return result.diagnostics

@@ -23,6 +23,7 @@ class Code(StrEnum):
     ARG_TYPES = "argument-types"
     USED_BEFORE_DEFINED = "used-before-defined"
     INCLUDE = "missing-include"
+    UNREADABLE_INCLUDE = "unreadable-include"  # a device, FIFO, URL or too large: never read
     REDEFINED = "redefined"
     SCORE = "score-error"
     COMPILER = "compiler-error"  # recognised as an error, not as a known shape

@@ -14,7 +14,8 @@ from pathlib import Path
 from loguru import logger
 from lsprotocol import types as lsp
 
-from csound_assist.diagnostics import csound7
+from csound_assist import files
+from csound_assist.diagnostics import csound7, includes
 from csound_assist.diagnostics.model import Code, Edit, Fix, diagnostic
 from csound_assist.diagnostics.opcodes import SINE_DEFAULT, OpcodeTable, default_table, levenshtein
 from csound_assist.diagnostics.source import (
@@ -33,7 +34,6 @@ HINT = lsp.DiagnosticSeverity.Hint
 INFO = lsp.DiagnosticSeverity.Information
 HEADER_DEFAULTS = {"sr": "44100", "ksmps": "32", "nchnls": "2", "0dbfs": "1"}
 _HEADER = re.compile(r"^\s*(sr|kr|ksmps|nchnls|nchnls_i|0dbfs|A4)\s*=\s*([^\s;]*)")
-_INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"')
 _RESERVED = frozenset({"sr", "kr", "ksmps", "nchnls", "nchnls_i", "A4", "then", "ithen", "kthen",
                        "true", "false"})
 _EXP_OPCODES = {"expseg": 0, "expsega": 0, "expsegr": 0, "expon": 0, "expsegb": 1, "expsegba": 1}
@@ -66,13 +66,23 @@ Check = Callable[["Context"], Iterator[lsp.Diagnostic]]
 
 
 class Context:
-    def __init__(self, text: str, kind: str, table: OpcodeTable, folder: Path | None) -> None:
+    def __init__(
+        self,
+        text: str,
+        kind: str,
+        table: OpcodeTable,
+        folder: Path | None,
+        max_bytes: int = files.DEFAULT_MAX_BYTES,
+    ) -> None:
         self.text = text
         self.kind = kind
         self.table = table
         self.folder = folder
         self.udo_names: set[str] = set()
-        self.included = _included_text(text, folder)
+        # Every include's text, or None when one is missing or refused (checks that need the
+        # whole program then stay quiet; the compiler check reports refused includes).
+        resolved = includes.resolve(text, folder, max_bytes)
+        self.included = "\n".join(resolved.texts) if resolved.complete else None
         self.unresolved_include = self.included is None
         src_all = text + "\n" + (self.included or "")
         self.udo_names = set(re.findall(r"^\s*opcode\s+(\w+)", src_all, re.MULTILINE))
@@ -91,11 +101,13 @@ def static_checks(
     path: str | Path | None = None,
     table: OpcodeTable | None = None,
     tree: object | None = None,  # accepted for API symmetry with the tree-based features; unused
+    *,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,  # editor.max_file_bytes, for each included file
 ) -> list[lsp.Diagnostic]:
     """All static diagnostics for one document. A failing check is logged and skipped."""
     kind = kind_of(path, text)
     folder = Path(path).parent if path is not None else None
-    ctx = Context(text, kind, table or default_table(), folder)
+    ctx = Context(text, kind, table or default_table(), folder, max_bytes)
     out: list[lsp.Diagnostic] = []
     for check in CHECKS:
         try:
@@ -103,31 +115,6 @@ def static_checks(
         except Exception:  # noqa: BLE001 — one broken check must not hide the others
             logger.exception("static check {} failed", check.__name__)
     return out
-
-
-def _included_text(text: str, folder: Path | None) -> str | None:
-    """The text of every `#include` (recursively, once each), or None if one cannot be read."""
-    seen: set[Path] = set()
-    parts: list[str] = []
-
-    def visit(src: str, base: Path | None, depth: int) -> bool:
-        for m in re.finditer(r'^\s*#include\s+"([^"]+)"', src, re.MULTILINE):
-            if base is None or depth > 8:
-                return False
-            p = (base / m.group(1)).resolve()
-            if p in seen:
-                continue
-            seen.add(p)
-            try:
-                inner = p.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                return False
-            parts.append(inner)
-            if not visit(inner, base, depth + 1):
-                return False
-        return True
-
-    return "\n".join(parts) if visit(text, folder, 0) else None
 
 
 # --- 1 & 11: blocks and closers -------------------------------------------------------------------

@@ -142,7 +142,11 @@ class Document:
 
     @classmethod
     def from_path(cls, path: Path, **kwargs: Any) -> Document:
-        data = path.read_bytes()
+        """The document of a file on disk; `files.UnreadableFile` (an OSError) for a device, FIFO
+        or a file over `max_bytes`."""
+        from csound_assist import files
+
+        data = files.read_bytes(path, int(kwargs.get("max_bytes", files.DEFAULT_MAX_BYTES)))
         # Re-encode so invalid UTF-8 on disk cannot desynchronise byte and character columns.
         text = data.decode("utf-8", "replace")
         kwargs.setdefault("kind", kind_for(str(path)))

@@ -15,6 +15,7 @@ process is still alive. Used by tests/e2e/test_lsp_fuzz.py (a few hundred mutant
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import time
@@ -25,6 +26,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from csound_assist import files
 from csound_assist.lsp.server import STATS_COMMAND
 
 _TOKEN = re.compile(r'"[^"\n]*"|[A-Za-z_]\w*|\d+(?:\.\d+)?|\S')
@@ -39,7 +41,7 @@ def seed_files(manual_dir: Path, extra: Iterable[Path] = (), limit: int | None =
     texts = []
     for path in paths[:limit] if limit else paths:
         try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+            texts.append(files.read_text(path))  # a seed may be any user path
         except OSError:
             continue
     return texts
@@ -115,6 +117,120 @@ def extremes(seed: str) -> Iterator[tuple[str, str]]:
     """The pathological inputs: a 1 MB single line and a 5 MB file of repeated examples."""
     yield "1MB-single-line", seed.replace("\n", " ") * (1_000_000 // max(1, len(seed)) + 1)
     yield "5MB-file", (seed + "\n") * (5_000_000 // max(1, len(seed)) + 1)
+
+
+# -- hostile documents: what a file can make a checker read, run or write -----------------------
+
+
+def make_scratch(folder: Path) -> dict[str, Path]:
+    """Real hostile targets in `folder`: a FIFO (blocks a reader until a writer comes) and a sparse
+    1 GB regular file (over any size limit, costs no disk)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fifo, big = folder / "pipe.inc", folder / "huge.inc"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    with big.open("wb") as fh:
+        fh.truncate(1 << 30)
+    return {"fifo": fifo, "big": big}
+
+
+def _hostile_pieces(scratch: dict[str, Path], rng: random.Random) -> tuple[list[str], list[str]]:
+    """(orchestra lines, whole sections) that a hostile document may carry."""
+    fifo, big = scratch["fifo"], scratch["big"]
+    orc = [
+        '#include "/dev/zero"',
+        "#include |/dev/zero|",
+        f'#include "{fifo}"',
+        f'#include "{fifo.name}"',
+        f"#include '{big}'",
+        f'#include "{big.name}"',
+        '#include "/dev/stdin"',
+        '#include "http://127.0.0.1:9/x.orc"',
+        f'#define DIR #{fifo.parent}#\n#includestr "$DIR/{fifo.name}"',
+        '#define Z #/dev/zero#\n#includestr "$Z."',
+        '#define M #\\#include "/dev/zero"#\n$M',
+        "#define A #1+1#\n#define B #$A+$A+$A+$A#\n#define C #$B*$B*$B*$B#\ni1 = $C*$C",
+        "#define R #$R#\n$R",
+        '#include "' + "a/" * 200 + 'x.inc"',
+        "#include",
+        '#include "',
+        '#includestr "$UNDEFINED/x"',
+        'iOk system_i 1, "echo never"',
+    ]
+    sections = [
+        "<CsOptions>\n--opcode-lib=/nonexistent/evil.so -i /dev/zero -o /dev/stdout\n</CsOptions>",
+        f"<CsOptions>\n--env:INCDIR={fifo.parent} -+rtaudio=jack -M0 --omacro:X=1\n</CsOptions>",
+        "<CsOptions>\n" + "-d " * 5000 + "\n</CsOptions>",
+        '<CsFileB filename="/tmp/csound-assist-fuzz-never-written">\naGVsbG8K\n</CsFileB>',
+        '<CsFileB filename="../../escape.txt">\n!!! not base64 !!!\n</CsFileB>',
+        '<CsFile filename="text.txt">\nwithout an end',
+        '<CsSampleB filename="s.wav">\nAAAA\n</CsSampleB>',
+        '<CsMidifileB filename="m.mid">\n' + "QUFB" * 10_000 + "\n</CsMidifileB>",
+        '<CsScore bin="touch /tmp/csound-assist-fuzz-never-run">\ni 1 0 1\n</CsScore>',
+    ]
+    return orc, sections
+
+
+def hostile(seed: str, scratch: dict[str, Path], rng: random.Random) -> str:
+    """A seed with 1–3 hostile includes or macros in its orchestra and 0–2 hostile sections."""
+    orc, sections = _hostile_pieces(scratch, rng)
+    text = seed
+    at = text.find("<CsInstruments>")
+    lines = [rng.choice(orc) for _ in range(rng.randint(1, 3))]
+    insert = "\n" + "\n".join(lines) + "\n"
+    text = text[: at + 15] + insert + text[at + 15 :] if at >= 0 else insert + text
+    for section in rng.sample(sections, rng.randint(0, 2)):
+        end = text.rfind("</CsoundSynthesizer>")
+        text = text[:end] + section + "\n" + text[end:] if end >= 0 else text + "\n" + section
+    return text
+
+
+async def wait_published(client: Any, uri: str, timeout: float) -> bool:
+    """Whether diagnostics for `uri` (a fresh URI) arrive within `timeout` (polled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if uri in client.diagnostics:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def drive_hostile(client: Any, seeds: list[str], count: int, folder: Path, *,
+                        seed: int = 0, timeout: float = 20.0) -> FuzzReport:
+    """`count` hostile documents, saved as if in `folder` (beside the FIFO and the huge file):
+    each must get its diagnostics and its answers within `timeout`; a missing publication counts
+    as a timeout."""
+    rng = random.Random(seed)
+    scratch = make_scratch(folder)
+    report = FuzzReport()
+    t0 = time.perf_counter()
+    for i in range(count):
+        text = hostile(rng.choice(seeds), scratch, rng)
+        uri = (folder / f"hostile-{i}.csd").as_uri()
+        report.documents += 1
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="csound-csd", version=1,
+                                                 text=text)))
+        report.requests += 1
+        if await wait_published(client, uri, timeout):
+            report.answered += 1
+        else:
+            report.timeouts += 1
+            if len(report.errors) < 20:
+                report.errors.append(f"no diagnostics within {timeout:.0f} s for:\n{text[:400]}")
+        ident = types.TextDocumentIdentifier(uri=uri)
+        pos = _positions(text, rng, 1)[0]
+        await _ask(report, client.text_document_hover_async(
+            types.HoverParams(text_document=ident, position=pos)), timeout)
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=ident))
+    try:
+        stats = await server_stats(client)
+        report.failures_logged = dict(stats.get("failures", {}))
+    except Exception as exc:
+        report.server_exits += 1
+        report.errors.append(f"server did not answer the stats command: {exc}")
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 @dataclass

@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from csound_assist import files
+
 EXTENSIONS = frozenset({".csd", ".orc", ".sco", ".udo", ".inc"})
 # Folders that never hold examples worth indexing and can be huge.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv"})
@@ -33,10 +35,8 @@ def iter_sources(root: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Pat
 
 
 def _small_enough(path: Path, max_bytes: int) -> bool:
-    try:
-        return path.stat().st_size <= max_bytes
-    except OSError:
-        return False
+    # A regular file within the limit: a FIFO named x.csd would block the reader forever.
+    return files.readable(path, max_bytes)
 
 
 def normalise(path: Path | str) -> Path:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from loguru import logger
 
+from csound_assist.files import read_text as read_user_text
 from csound_assist.retrieval.chunking import PIPELINE_VERSION, chunk_file
 from csound_assist.retrieval.corpus import iter_sources, normalise, under
 from csound_assist.retrieval.embedders import Embedder, EmbedderError, make_embedder
@@ -480,7 +481,7 @@ class Index:
         hashes: dict[str, str] = {}
         for i, path in enumerate(files, 1):
             try:
-                hashes[str(path)] = sha256_file(path)
+                hashes[str(path)] = sha256_file(path, self.max_file_bytes)
             except OSError as exc:
                 logger.warning("skipping {}: {}", path, exc)
             progress("scanning", i, len(files))
@@ -562,8 +563,8 @@ class Index:
 
     def _chunk(self, path: Path) -> list[Chunk]:
         try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError as exc:
+            text = read_user_text(path, self.max_file_bytes)
+        except OSError as exc:  # gone, or now a FIFO or too large (files says which)
             logger.warning("skipping {}: {}", path, exc)
             return []
         try:

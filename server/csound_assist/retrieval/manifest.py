@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csound_assist import files
+
 FORMAT = 1
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def sha256_file(path: Path, max_bytes: int = files.DEFAULT_MAX_BYTES) -> str:
+    """The hash of a user file, read through `files` (regular files within the limit only)."""
+    return hashlib.sha256(files.read_bytes(path, max_bytes)).hexdigest()
 
 
 @dataclass

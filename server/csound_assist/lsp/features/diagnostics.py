@@ -13,6 +13,7 @@ actions.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from csound_assist.diagnostics import CompilerChecker, merge, static_checks
+from csound_assist.diagnostics.warm import WarmCompiler
 from csound_assist.features.document import Document, Pos
 from csound_assist.features.protocol import position
 from csound_assist.lsp.server import CsoundLanguageServer
@@ -52,8 +54,10 @@ def to_client(doc: Document, diag: types.Diagnostic) -> types.Diagnostic:
 class DiagnosticsRunner:
     def __init__(self, ls: CsoundLanguageServer) -> None:
         self.ls = ls
-        self.checker = CompilerChecker(executable=ls.config.csound.executable,
-                                       timeout=ls.config.csound.check_timeout)
+        csound = ls.config.csound
+        warm = WarmCompiler(csound.warm_recycle_after) if csound.warm_compiler else None
+        self.checker = CompilerChecker(executable=csound.executable,
+                                       timeout=csound.check_timeout, warm=warm)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.published: dict[str, Published] = {}
 
@@ -85,11 +89,14 @@ class DiagnosticsRunner:
             text = doc.text
             fs_path = to_fs_path(uri) if uri.startswith("file:") else None
             path = Path(fs_path) if fs_path else None
-            static = await asyncio.to_thread(static_checks, text, path)
+            max_bytes = self.ls.config.editor.max_file_bytes
+            static = await asyncio.to_thread(
+                functools.partial(static_checks, text, path, max_bytes=max_bytes))
             compiled: list[types.Diagnostic] = []
             if not doc.too_large:  # the size warning already said there is no compiler check
                 self.checker.executable = self.ls.config.csound.executable
                 self.checker.timeout = self.ls.config.csound.check_timeout
+                self.checker.max_bytes = max_bytes
                 compiled = await self.checker.check(uri, text, path)
             diags = merge(compiled, static)
             doc = self.ls.documents.get(uri)
