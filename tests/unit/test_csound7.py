@@ -225,3 +225,59 @@ async def test_compiler_errors_collapse_into_the_note(tmp_path: Path) -> None:
     assert [d.code for d in merged] == [Code.CSOUND7_SYNTAX]
     assert re.search(r"csound reports \d+ errors? here, not listed; the first, at line \d+",
                      merged[0].message)
+
+
+# ------------------------------------------------------------------- renamed legacy opcodes
+
+RENAMED = "instr 1\n  aIn = 0\n  aOut zdfladder aIn, 1000, 5\n  aL = zdf_ladder(aIn, 1000, 5)\n" \
+          "  outs aOut, aL\nendin\n"
+
+
+def test_the_rename_catalog() -> None:
+    from csound_assist.knowledge import csound7_names
+
+    assert len(csound7_names._renames()) == 209  # the catalog's own count
+    zdf = csound7_names.renamed("zdf_ladder")
+    assert zdf is not None and zdf.is_alias and zdf.new == "zdfladder"
+    outs = csound7_names.renamed("outs")
+    assert outs is not None and not outs.is_alias and outs.new == "out"
+    assert csound7_names.renamed("oscili") is None
+    assert csound7_names.legacy_names("lag") == ["sc_lag", "sclag"]
+
+
+def test_hover_knows_both_names(kb) -> None:
+    if "zdf_ladder" not in kb.opcodes or "zdfladder" in kb.opcodes:
+        pytest.skip("needs a Csound with zdf_ladder but not zdfladder (6.x)")
+    doc = Document.from_text("file:///r.orc", RENAMED, kind="orc", parse_fn=make_parse_fn())
+    new = hover.hover(doc, kb, _pos(doc, "zdfladder", 2)).contents.value
+    assert new.startswith("**zdfladder** — Csound 7's name for `zdf_ladder`")
+    assert "asig zdf_ladder ain, xcf, xQ" in new  # the installed opcode's syntax
+    old = hover.hover(doc, kb, _pos(doc, "zdf_ladder(", 2)).contents.value
+    assert "Csound 7 name: `zdfladder`" in old
+    legacy = hover.hover(doc, kb, _pos(doc, "outs ", 1)).contents.value
+    assert "Deprecated in Csound 7: use `out`" in legacy
+
+
+def test_completion_offers_the_csound7_names(kb) -> None:
+    if "zdf_ladder" not in kb.opcodes or "zdfladder" in kb.opcodes:
+        pytest.skip("needs a Csound with zdf_ladder but not zdfladder (6.x)")
+    doc = Document.from_text("file:///c.orc", "instr 1\n  aX zdf\nendin\n", kind="orc",
+                             parse_fn=make_parse_fn())
+    items = {i.label: i for i in completion.complete(doc, kb, Pos(1, 8)).items}
+    assert "zdf_ladder" in items and "zdfladder" in items
+    assert items["zdfladder"].detail.startswith("Csound 7 name of zdf_ladder")
+    assert items["zdfladder"].sort_text > items["zdf_ladder"].sort_text
+
+
+def test_a_csound7_name_in_a_csound6_file_says_what_to_write() -> None:
+    if "zdfladder" in default_table() or "zdf_ladder" not in default_table():
+        pytest.skip("needs a Csound with zdf_ladder but not zdfladder (6.x)")
+    diags = [d for d in static_checks(RENAMED, "r.orc") if d.code == Code.UNKNOWN_OPCODE]
+    assert len(diags) == 1
+    assert "'zdfladder' is Csound 7's name for 'zdf_ladder'" in diags[0].message
+    (fix,) = [f for f in diags[0].data["fixes"] if f["preferred"]]
+    assert fix["edits"][0]["newText"] == "zdf_ladder"
+    # In a Csound 7 file the new name is right: the one note covers the file.
+    typed = RENAMED.replace("  aIn = 0", "  aIn:a = 0")
+    assert [d.code for d in static_checks(typed, "r.orc")
+            if d.code == Code.UNKNOWN_OPCODE] == []

@@ -10,13 +10,15 @@ drops the compiler's errors for that file (their words stay in the message).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from csound_assist.diagnostics.model import SOURCE_COMPILER, Code, diagnostic
+from csound_assist.diagnostics.model import SOURCE_COMPILER, Code, Edit, Fix, diagnostic
+from csound_assist.knowledge import csound7_names
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -129,6 +131,33 @@ def check(source: bytes, version: str, tree: object | None = None) -> Iterator[l
     construct = first_construct(source, tree)
     if construct is not None:
         yield note(version, construct)
+
+
+@lru_cache(maxsize=8)
+def uses_csound7(text: str) -> bool:
+    """Whether `text` has Csound 7 syntax (cached: several checks ask about one document)."""
+    return first_construct(text.encode("utf-8")) is not None
+
+
+def renamed_opcode(text: str, installed: Container[str], version: str, line: int, start: int,
+                   name: str) -> tuple[bool, lsp.Diagnostic | None]:
+    """Csound 7's new name of an installed opcode (`zdfladder` where Csound 6 has `zdf_ladder`):
+    (True, its diagnostic), or (True, None) in a Csound 7 file, where the note says it all;
+    (False, None) when `name` is no such name (the unknown-opcode check goes on)."""
+    old = csound7_names.alias_of(name, installed)
+    if old is None:
+        return False, None
+    if uses_csound7(text):
+        return True, None
+    shown = m.group(1) if (m := re.match(r"\s*(\d+(?:\.\d+)*)", version)) else "installed"
+    return True, diagnostic(
+        line, start, start + len(name),
+        f"'{name}' is Csound 7's name for '{old}'; the installed Csound {shown} knows only "
+        f"'{old}': write '{old}' (Csound 7 accepts it too)",
+        Code.UNKNOWN_OPCODE,
+        fixes=[Fix(f"Replace with '{old}'", (Edit((line, start), (line, start + len(name)), old),),
+                   preferred=True)],
+    )
 
 
 def collapse(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:

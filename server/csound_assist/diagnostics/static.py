@@ -367,15 +367,25 @@ def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
         # (a lone variable-like word is more likely a half-typed line than an opcode)
         lone = not st.outputs and not st.args and _is_variable_like(tok.text)
         if st.is_call and not ctx.is_opcode(tok.text) and not lone:
-            rates = [var_rate(o.text) for o in st.outputs]
-            yield _unknown(ctx, tok, len(st.outputs), len(st.args), rates)
+            handled, renamed = csound7.renamed_opcode(ctx.text, ctx.table, ctx.table.version,
+                                                      line, tok.start, tok.text)
+            if renamed is not None:
+                yield renamed
+            elif not handled:
+                rates = [var_rate(o.text) for o in st.outputs]
+                yield _unknown(ctx, tok, len(st.outputs), len(st.args), rates)
         for arg in st.args:  # function calls inside expressions: `abs(k1)`, `ampdbb(-6)`
             for m in re.finditer(r"(?<![\w$#.])([A-Za-z_]\w*)\s*\(", arg.text):
                 name = m.group(1)
                 if ctx.is_opcode(name) or name in KEYWORDS_IN_EXPR:
                     continue
                 call = Token(name, line, arg.start + m.start(1), arg.start + m.end(1))
-                yield _unknown(ctx, call, 1, -1, [])
+                handled, renamed = csound7.renamed_opcode(ctx.text, ctx.table, ctx.table.version,
+                                                          line, call.start, name)
+                if renamed is not None:
+                    yield renamed
+                elif not handled:
+                    yield _unknown(ctx, call, 1, -1, [])
 
 
 KEYWORDS_IN_EXPR = frozenset({"then", "ithen", "kthen", "if", "elseif", "while", "until", "do"})

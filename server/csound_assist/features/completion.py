@@ -19,6 +19,7 @@ from csound_assist.features.analysis import HEADER_VARS, IDENT, Outline, rate_of
 from csound_assist.features.context import Call, Context, cursor_context
 from csound_assist.features.document import Document, Pos, Span
 from csound_assist.features.protocol import code_block, lsp_range, markdown
+from csound_assist.knowledge import csound7_names
 
 KIND = types.CompletionItemKind
 KEYWORDS_IN_INSTR = ("if", "elseif", "else", "endif", "then", "while", "do", "od", "until", "goto",
@@ -221,10 +222,27 @@ def _kb_items(kb: Any, rate: str, count: int, snippets: bool, sort_prefix: str,
                 item.insert_text = f"{name} {body}"
                 item.insert_text_format = types.InsertTextFormat.Snippet
         items.append(item)
+    items += _csound7_items(kb, items)
     if len(_KB_ITEMS) > 64:
         _KB_ITEMS.clear()
     _KB_ITEMS[key] = (kb, items)
     return items
+
+
+def _csound7_items(kb: Any, items: list[types.CompletionItem]) -> list[types.CompletionItem]:
+    """Csound 7's new names of installed opcodes (`zdfladder` for `zdf_ladder`), ranked below the
+    installed names and saying which they stand for: the installed Csound knows only the old."""
+    extra = []
+    for item in items:
+        rename = csound7_names.renamed(item.label)
+        if rename is None or not rename.is_alias or rename.new in kb.opcodes:
+            continue
+        insert = item.insert_text.replace(item.label, rename.new, 1) if item.insert_text else None
+        extra.append(attrs.evolve(
+            item, label=rename.new, insert_text=insert,
+            detail=f"Csound 7 name of {item.label}: {item.detail or ''}".rstrip(": "),
+            sort_text=_sort("8", 0, rename.new)))
+    return extra
 
 
 def _udo_rates(out_types: str) -> str:
@@ -326,6 +344,9 @@ def opcode_markdown(op: Any, param: str | None = None) -> str:
     parts = []
     if getattr(op, "deprecated", None):
         parts.append(f"**Deprecated:** {op.deprecated}")
+    rename = csound7_names.renamed(op.name)
+    if rename is not None:
+        parts.append(f"*{rename.note()}*")
     if op.summary:
         parts.append(f"**{op.name}** — {op.summary}")
     else:

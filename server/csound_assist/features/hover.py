@@ -63,6 +63,9 @@ def _orc_word(kb: Any, outline: Outline, word: str, pos: Pos, start: int, line: 
         return _block_markdown(udo)
     op = kbinfo.get(kb, word)
     if op is not None and not (st and any(t.start == start for t in st.outputs)):
+        if op.name != word:  # Csound 7's new name of an installed opcode
+            return (f"**{word}** — Csound 7's name for `{op.name}`; the installed Csound knows "
+                    f"it as `{op.name}`\n\n" + opcode_markdown(op))
         return opcode_markdown(op)
     if word in HEADER_VARS:
         entry = (getattr(kb, "header_vars", None) or {}).get(word)

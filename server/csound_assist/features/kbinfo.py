@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from csound_assist.knowledge import csound7_names
 from csound_assist.knowledge import types as kt
 from csound_assist.knowledge.types import IN_RATES, OUT_RATES  # noqa: F401 — re-exported
 
@@ -27,16 +28,26 @@ LEGACY = {"oscil", "oscili", "oscil3", "adsr", "linen", "table", "foscil", "out"
 
 
 def is_opcode(kb: Any, name: str) -> bool:
-    return kb is not None and name in kb.opcodes
+    """Installed, or Csound 7's new name of an installed opcode (`zdfladder` on Csound 6)."""
+    return kb is not None and (name in kb.opcodes or csound7_alias(kb, name) is not None)
+
+
+def csound7_alias(kb: Any, name: str) -> str | None:
+    """The installed name of the opcode Csound 7 calls `name`, when only the old one is here."""
+    return None if kb is None else csound7_names.alias_of(name, kb.opcodes)
 
 
 def get(kb: Any, name: str) -> Any:
+    """The opcode `name`; for Csound 7's new name of an installed opcode, the installed one."""
     if kb is None:
         return None
     try:
-        return kb.get(name)
+        op = kb.get(name)
     except Exception:
-        return kb.opcodes.get(name)
+        op = kb.opcodes.get(name)
+    if op is None and (old := csound7_alias(kb, name)) is not None:
+        return kb.opcodes.get(old)
+    return op
 
 
 def signatures(op: Any) -> list[Any]:
