@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import { CONFIG_SECTION, Settings } from './constants';
+import { installModel, MODEL_LABEL } from './modelInstall';
 import { createServerVenv, findBasePython, isServerSource } from './python';
 import { currentSettings, type ServerManager } from './server';
 
@@ -63,6 +64,7 @@ export async function installServer(
     if (choice) log.show();
     return;
   }
+  await offerModel(python, log);
   if (setting) {
     // The configured interpreter lacks the server; the new environment is used only if the user agrees.
     const choice = await vscode.window.showInformationMessage(
@@ -76,4 +78,30 @@ export async function installServer(
     }
   }
   await server.restart();
+}
+
+/** Opt-in: the default AI model is a 1.1 GB download, so it is installed only when asked. */
+async function offerModel(python: string, log: vscode.LogOutputChannel): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(
+    `Csound Assist: also install the default AI model, ${MODEL_LABEL}? Without it (or Ollama), AI features are off.`,
+    'Install Model',
+    'Not Now',
+  );
+  if (choice !== 'Install Model') return;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Csound Assist: installing ${MODEL_LABEL}`, cancellable: false },
+    (progress) => {
+      let shown = 0;
+      return installModel(
+        python,
+        (percent) => {
+          if (percent > shown) progress.report({ increment: percent - shown, message: `${percent} %` });
+          shown = Math.max(shown, percent);
+        },
+        (line) => log.info(`model install: ${line}`),
+      );
+    },
+  );
+  if (result.ok) void vscode.window.showInformationMessage(`Csound Assist: ${result.message}`);
+  else void vscode.window.showErrorMessage(`Csound Assist: the model was not installed: ${result.message}`);
 }

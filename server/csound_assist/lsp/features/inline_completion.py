@@ -39,6 +39,8 @@ def runtime(ls: CsoundLanguageServer) -> AIRuntime:
         workspace=str(root) if root else None,
         index=lambda: ls.index_keeper.view() if getattr(ls, "index_keeper", None) else None,
     )
+    # The status bar says which model serves, where it came from, and its state.
+    rt.service.on_state = lambda fields: ls.update_status(model=fields)
     ls.ai = rt  # type: ignore[attr-defined]
     return rt
 
