@@ -1,12 +1,13 @@
-"""How long the Quick start takes: `make run` (to the end of the tour) and `make test` in a fresh clone.
+"""How long the Quick start takes: `make run` (to the end of the tour), then `make test`, in a fresh
+clone.
 
-Run on request only (`bench/run.py setup`; `make bench` skips it: it takes most of an hour). Each arm
-clones HEAD into an empty folder (nothing beside it) and gives the project's own caches (knowledge
-base, example index, models, logs) a new empty home, so the tour builds everything a new user's
-does. `warm`: the machine's pip, npm and tool caches as they are; `cold`: those empty too, so every
-wheel, npm package, code-server and tree-sitter download is fetched again. Debian packages already
-installed stay installed in both (apt cannot be undone here); a new machine's first apt step is
-reported separately by README's Quick start.
+Run on request only (`bench/run.py setup`; `make bench` skips it: it takes most of an hour).
+Each arm clones HEAD into an empty folder (nothing beside it) and gives the project's own caches
+(knowledge base, example index, models, logs) a new empty home, so the tour builds everything a new
+user's does. `warm`: the machine's pip, npm and tool caches as they are; `cold`: those empty too, so
+every wheel, npm package, code-server and tree-sitter download is fetched again. Debian packages
+already installed stay installed in both (apt cannot be undone here); a new machine's first apt step
+is reported separately by README's Quick start.
 
     python bench/setup.py [warm|cold ...]
 """

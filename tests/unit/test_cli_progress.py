@@ -51,7 +51,10 @@ def test_reporter_writes_lines_to_a_pipe_and_no_end_after_an_error() -> None:
     stream = io.StringIO()
     with reporter("x: ", stream) as progress:
         progress("scanning", 3, 3)
-    assert stream.getvalue().splitlines() == ["x: scanning 3/3 (0.0 s)", "x: scanning 3/3 done (0.0 s)"]
+    assert stream.getvalue().splitlines() == [
+        "x: scanning 3/3 (0.0 s)",
+        "x: scanning 3/3 done (0.0 s)",
+    ]
     failed = io.StringIO()
     try:
         with reporter("x: ", failed) as progress:
