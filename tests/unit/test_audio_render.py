@@ -141,6 +141,8 @@ def test_play_command_uses_options_or_play_args(tmp_path: Path) -> None:
     assert not has_options(bare.read_text())
     argv, _, _ = play_command(bare, ["-+rtaudio=null", "-odac"])
     assert argv[-3:] == ["-+rtaudio=null", "-odac", "b.csd"]
+    argv, _, _ = play_command(with_opts, None, extra=["--port=10000"])
+    assert argv[1:3] == ["-+msg_color=0", "--port=10000"] and argv[-1] == "a.csd"
     (tmp_path / "c.orc").write_text("instr 1\nendin\n")
     (tmp_path / "c.sco").write_text("i 1 0 1\n")
     argv, _, placed = play_command(tmp_path / "c.sco")
@@ -187,3 +189,41 @@ def test_cli_play_is_stopped_with_its_process_group(tmp_path: Path) -> None:
     gone = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
     assert gone.stdout.strip() == ""
     assert math.isfinite(proc.returncode or 0)
+
+
+def test_live_session_compiles_code_sent_over_udp(tmp_path: Path) -> None:
+    # The protocol the extension's Evaluate uses: orchestra code as is, score with a leading `$`.
+    import os
+    import signal
+    import socket
+
+    from tests.helpers import free_port
+
+    port = free_port()
+    song = tmp_path / "live.csd"
+    song.write_text(csd("instr 1\nendin", sco="f 0 60", options=None))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csound_assist", "play", str(song), "--args",
+         "-+rtaudio=null -odac", "--extra", f"--port={port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if "SECTION 1" in line:
+                break
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b'instr 9\n  prints "live-ok %d\\n", p4\nendin\n', ("127.0.0.1", port))
+            time.sleep(0.3)
+            s.sendto(b"$i 9 0 0.1 42\n", ("127.0.0.1", port))
+        for line in proc.stdout:
+            seen.append(line)
+            if "live-ok" in line:
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    text = "".join(seen)
+    assert f"UDP server started on port {port}" in text and "live-ok 42" in text

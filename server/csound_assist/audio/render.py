@@ -374,11 +374,15 @@ def has_options(text: str) -> bool:
 
 
 def play_command(
-    path: Path, play_args: list[str] | None = None, executable: str = "csound"
+    path: Path,
+    play_args: list[str] | None = None,
+    executable: str = "csound",
+    extra: list[str] | None = None,
 ) -> tuple[list[str], Path, Path]:
     """(argv, working folder, the file errors are placed in) for playing `path` as it is.
 
     A CSD with flags in `<CsOptions>` plays with them; otherwise `play_args` (default `-odac`).
+    `extra` flags are always added (`--port=N` for a live-evaluation session).
     An orchestra plays with its same-named score, a score with its same-named orchestra.
     Raises RenderError with a message for what cannot be played.
     """
@@ -388,7 +392,7 @@ def play_command(
     if not path.is_file():
         raise RenderError(f"{path} is not a file")
     flags = list(play_args) if play_args is not None else ["-odac"]
-    base = [exe, "-+msg_color=0"]
+    base = [exe, "-+msg_color=0", *(extra or [])]
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

@@ -92,6 +92,10 @@ def play_cmd(
         str | None,
         typer.Option("--args", help="Flags used when the file has no <CsOptions> (default -odac)."),
     ] = None,
+    extra: Annotated[
+        str | None,
+        typer.Option("--extra", help="Flags always added, e.g. --port=10000 for live evaluation."),
+    ] = None,
 ) -> None:
     """Play a file as it is, streaming Csound's messages; errors are listed as FILE:LINE:COL."""
     from csound_assist.audio.render import RenderError, orc_line, play_command, problems_in
@@ -100,7 +104,8 @@ def play_cmd(
     path = file.resolve()
     try:
         argv, cwd, placed = play_command(
-            path, shlex.split(args) if args is not None else None, _executable()
+            path, shlex.split(args) if args is not None else None, _executable(),
+            shlex.split(extra) if extra else None,
         )
     except RenderError as exc:
         typer.echo(f"csound-assist: {exc}", err=True)
