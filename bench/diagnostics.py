@@ -6,10 +6,11 @@
    fixes (re-checking between rounds, as `csound-assist fix` does) leaves a file the compiler
    passes and in which the planted problem is no longer reported.
 2. Latency: the full compiler check (`CompilerChecker.check`: sandboxed copy, subprocess, stderr
-   parsing) against a raw `csound --syntax-check-only FILE` process on the same files, interleaved
-   in the same run; static checks timed separately.
+   parsing), the same check through the warm compiler worker (ctcsound in a child process), and a
+   raw `csound --syntax-check-only FILE` process on the same files, interleaved in the same run;
+   static checks timed separately. The warm and CLI checks' diagnostics are compared file by file.
 
-    python bench/diagnostics.py [--per-class 150] [--latency-files 80] [--all]
+    python bench/diagnostics.py [--per-class 150] [--latency-files 80] [--all] [--latency-only]
 Prints a markdown section; exits 0.
 """
 
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -40,6 +42,7 @@ from csound_assist.diagnostics import (
 from csound_assist.diagnostics.compiler import prepare
 from csound_assist.diagnostics.mutate import MUTATIONS, Mutant
 from csound_assist.diagnostics.opcodes import default_table
+from csound_assist.diagnostics.warm import WarmCompiler
 
 MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 CONCURRENCY = 2
@@ -186,47 +189,125 @@ async def _time_process(exe: str, args: list[str], cwd: Path) -> float:
     return time.perf_counter() - t0
 
 
-async def latency_bench(
-    files: list[Path],
-) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Per file, interleaved in rotating order: the full check, raw csound on the user's file,
-    raw csound on the prepared copy with the checker's flags (the pure process cost), and the
-    static checks."""
+@dataclass
+class Latency:
+    ours: list[float] = field(default_factory=list)  # CLI check
+    warm: list[float] = field(default_factory=list)  # warm worker check
+    raw: list[float] = field(default_factory=list)
+    same: list[float] = field(default_factory=list)
+    static: list[float] = field(default_factory=list)
+    warm_answered: int = 0  # warm checks the worker answered (not the CLI fallback)
+    differing: list[str] = field(default_factory=list)  # files whose diagnostics differ
+
+
+def _key(d: lsp.Diagnostic) -> tuple[object, ...]:
+    r = d.range
+    return (r.start.line, r.start.character, r.end.line, r.end.character, d.code, d.message)
+
+
+async def latency_bench(files: list[Path]) -> Latency:
+    """Per file, interleaved in rotating order: the full check, the warm check, raw csound on the
+    user's file, raw csound on the prepared copy with the checker's flags (the pure process
+    cost), and the static checks."""
     exe = shutil.which("csound") or "csound"
     checker = CompilerChecker()
-    ours, raw, same, static = [], [], [], []
+    warm = WarmCompiler()
+    warm_checker = CompilerChecker(warm=warm)
+    out = Latency()
+    if not await warm.wait_ready():
+        print(f"  warm compiler unavailable: {warm.unavailable}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         for n, path in enumerate(files):
             text = path.read_text(encoding="utf-8", errors="replace")
             prepared = prepare(text, path, Path(tmp))
-            order = ["ours", "raw", "same"]
-            order = order[n % 3 :] + order[: n % 3]
+            order = ["ours", "warm", "raw", "same"]
+            order = order[n % 4 :] + order[: n % 4]
+            diags: dict[str, list[tuple[object, ...]]] = {}
             for _ in range(2):
                 for which in order:
                     if which == "raw":
-                        raw.append(
+                        out.raw.append(
                             await _time_process(
                                 exe, ["--syntax-check-only", path.name], path.parent
                             )
                         )
                     elif which == "same":
-                        same.append(await _time_process(exe, prepared.args, prepared.cwd))
+                        out.same.append(await _time_process(exe, prepared.args, prepared.cwd))
                     else:
+                        use = warm_checker if which == "warm" else checker
                         t0 = time.perf_counter()
-                        await checker.check(str(path), text, path)
-                        ours.append(time.perf_counter() - t0)
+                        result = await use.check_result(str(path), text, path)
+                        (out.warm if which == "warm" else out.ours).append(
+                            time.perf_counter() - t0
+                        )
+                        out.warm_answered += result.via == "worker"
+                        diags[result.via] = sorted(map(_key, result.diagnostics))
+            if "worker" in diags and diags["worker"] != diags.get("cli"):
+                out.differing.append(path.name)
             t0 = time.perf_counter()
             static_checks(text, path)
-            static.append(time.perf_counter() - t0)
-    return ours, raw, same, static
+            out.static.append(time.perf_counter() - t0)
+    await warm.aclose()
+    return out
 
 
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
+def latency_lines(lat: Latency, count: int) -> list[str]:
+    ratio = _p(lat.ours, 95) / _p(lat.raw, 95)
+    ratio_same = _p(lat.ours, 95) / _p(lat.same, 95)
+    lines = [
+        f"Check latency over {count} examples, each measured twice per way, interleaved:",
+        "",
+        "| | p50 | p95 |",
+        "|---|---|---|",
+        f"| raw `csound --syntax-check-only FILE` | {_p(lat.raw, 50) * 1000:.0f} ms | "
+        f"{_p(lat.raw, 95) * 1000:.0f} ms |",
+        f"| raw csound on the checker's prepared copy, same flags | "
+        f"{_p(lat.same, 50) * 1000:.0f} ms | {_p(lat.same, 95) * 1000:.0f} ms |",
+        f"| compiler check, CLI (sandboxed copy + subprocess + parse) | "
+        f"{_p(lat.ours, 50) * 1000:.0f} ms | {_p(lat.ours, 95) * 1000:.0f} ms |",
+    ]
+    if lat.warm_answered:
+        lines.append(
+            f"| compiler check, warm worker (ctcsound in a child process) | "
+            f"{_p(lat.warm, 50) * 1000:.1f} ms | {_p(lat.warm, 95) * 1000:.1f} ms |"
+        )
+    lines += [
+        f"| static checks (in process) | {_p(lat.static, 50) * 1000:.1f} ms | "
+        f"{_p(lat.static, 95) * 1000:.1f} ms |",
+        "",
+        f"p95 ratio CLI compiler check / raw csound on the file: **{ratio:.2f}×**; / raw csound on "
+        f"the same prepared copy: **{ratio_same:.2f}×** (our own overhead). The checked copy drops "
+        "`<CsOptions>` (no `-odac`, MIDI or plugin flags) and runs with `-n -d`, which can make it "
+        "faster than csound on the file as written.",
+    ]
+    if lat.warm_answered:
+        warm_ratio = _p(lat.warm, 95) / _p(lat.raw, 95)
+        same = (
+            "the same diagnostics (ranges, codes, messages) as the CLI check on every file"
+            if not lat.differing
+            else f"different diagnostics from the CLI check on {', '.join(lat.differing)}"
+        )
+        lines.append(
+            f"Warm worker: p95 ratio / raw csound **{warm_ratio:.3f}×** (goal ≤ 0.1×); it "
+            f"answered {lat.warm_answered} of {len(lat.warm)} checks and gave {same}."
+        )
+    else:
+        lines.append("Warm worker: unavailable (ctcsound cannot be loaded); every check is a "
+                     "fresh process.")
+    return lines
+
+
 async def main_async(args: argparse.Namespace) -> str:
     examples = sorted(Path(args.examples).glob("*.csd"))
+    rnd = random.Random(args.seed)
+    if args.latency_only:
+        lat_files = rnd.sample(examples, min(args.latency_files, len(examples)))
+        lat = await latency_bench(lat_files)
+        return "\n".join(["## Diagnostics (latency only)", "", *latency_lines(lat, len(lat_files))])
     t0 = time.perf_counter()
     bases = await compiling(examples)
     t_filter = time.perf_counter() - t0
@@ -235,11 +316,8 @@ async def main_async(args: argparse.Namespace) -> str:
     rows = await mutation_bench(bases, per_class, args.seed)
     t_mut = time.perf_counter() - t0
     fp_files, fp_total, fp_codes = await false_positives(bases)
-    rnd = random.Random(args.seed)
     lat_files = rnd.sample(bases, min(args.latency_files, len(bases)))
-    ours, raw, same, static = await latency_bench(lat_files)
-    ratio = _p(ours, 95) / _p(raw, 95)
-    ratio_same = _p(ours, 95) / _p(same, 95)
+    lat = await latency_bench(lat_files)
     sampled = (
         "every applicable base file"
         if per_class is None
@@ -268,24 +346,7 @@ async def main_async(args: argparse.Namespace) -> str:
         f"Static checks on the compiling examples: {fp_files} of {fp_total} files get at least one "
         f"static *error* (false positives, by code: {fp_detail or 'none'}).",
         "",
-        f"Check latency over {len(lat_files)} examples, each measured twice per way, interleaved:",
-        "",
-        "| | p50 | p95 |",
-        "|---|---|---|",
-        f"| raw `csound --syntax-check-only FILE` | {_p(raw, 50) * 1000:.0f} ms | "
-        f"{_p(raw, 95) * 1000:.0f} ms |",
-        f"| raw csound on the checker's prepared copy, same flags | {_p(same, 50) * 1000:.0f} ms "
-        f"| {_p(same, 95) * 1000:.0f} ms |",
-        f"| compiler check (sandboxed copy + subprocess + parse) | {_p(ours, 50) * 1000:.0f} ms | "
-        f"{_p(ours, 95) * 1000:.0f} ms |",
-        f"| static checks (in process) | {_p(static, 50) * 1000:.1f} ms | "
-        f"{_p(static, 95) * 1000:.1f} ms |",
-        "",
-        f"p95 ratio compiler check / raw csound on the file: **{ratio:.2f}×** (goal ≤ 1.2×); "
-        f"/ raw csound on the same prepared copy: **{ratio_same:.2f}×** (our own overhead). The "
-        "checked copy drops `<CsOptions>` (no `-odac`, MIDI or plugin flags) and runs with "
-        "`-n -d`, which can make it faster than csound on the file as written. "
-        "No ctcsound worker was built: every check is a fresh process.",
+        *latency_lines(lat, len(lat_files)),
     ]
     return "\n".join(lines)
 
@@ -297,6 +358,8 @@ def main() -> int:
     parser.add_argument("--latency-files", type=int, default=80)
     parser.add_argument("--all", action="store_true", help="every base file for every class")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the latency comparison, on a sample of every example")
     args = parser.parse_args()
     if shutil.which("csound") is None or not Path(args.examples).is_dir():
         print("## Diagnostics\n\nSkipped: csound or the manual's examples are not installed.")

@@ -57,6 +57,7 @@ class WarmCompiler:
         self._lock: asyncio.Lock | None = None
         self._failures = 0
         self._not_before = 0.0  # backoff: no new worker before this monotonic time
+        self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -69,7 +70,9 @@ class WarmCompiler:
 
     def start_soon(self) -> None:
         """Start a worker in the background unless one runs, is starting, or backoff forbids it."""
-        if self.unavailable or self.ready or (self._starting and not self._starting.done()):
+        if self._closed or self.unavailable or self.ready:
+            return
+        if self._starting is not None and not self._starting.done():
             return
         if time.monotonic() < self._not_before:
             return
@@ -77,10 +80,16 @@ class WarmCompiler:
 
     async def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
         """Start the worker if needed and wait until it answers (tests, benchmarks, the CLI)."""
-        self.start_soon()
-        if self._starting is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._starting), timeout)
+        deadline = time.monotonic() + timeout
+        while (not self.ready and not self.unavailable and not self._closed
+               and time.monotonic() < deadline):
+            self.start_soon()
+            starting = self._starting
+            if starting is not None and not starting.done():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(starting), deadline - time.monotonic())
+            elif not self.ready:  # backing off after a failure: wait for the retry time
+                await asyncio.sleep(max(0.01, min(self._not_before, deadline) - time.monotonic()))
         return self.ready
 
     async def _start(self) -> None:
@@ -125,9 +134,14 @@ class WarmCompiler:
 
     def _failed(self, why: str) -> None:
         self._failures += 1
-        delay = min(30.0, 0.5 * 2 ** (self._failures - 1))
+        # The first failure restarts at once; repeated ones (a file that crashes libcsound each
+        # time, a broken install) back off up to 30 s, the CLI checking meanwhile.
+        delay = 0.0 if self._failures == 1 else min(30.0, 0.5 * 2 ** (self._failures - 2))
         self._not_before = time.monotonic() + delay
-        logger.warning("{}; checks run the csound CLI meanwhile (retry in {:.1f}s)", why, delay)
+        if delay > 0:  # back up without waiting for the next check to ask
+            with contextlib.suppress(RuntimeError):  # no running loop (closing): nothing to do
+                asyncio.get_running_loop().call_later(delay, self.start_soon)
+        logger.warning("{}; checks run the csound CLI meanwhile (restart in {:.1f} s)", why, delay)
 
     def _kill(self, proc: asyncio.subprocess.Process | None = None) -> None:
         proc = proc or self._proc
@@ -149,6 +163,7 @@ class WarmCompiler:
         self.start_soon()
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -170,9 +185,7 @@ class WarmCompiler:
             return None
         if self._lock is None:
             self._lock = asyncio.Lock()
-        await self._lock.acquire()
-        released = False
-        try:
+        async with self._lock:
             proc = self._proc
             if proc is None or not self.ready:
                 return None
@@ -195,18 +208,22 @@ class WarmCompiler:
                 logger.warning("compiler worker killed after {:.1f}s without an answer", timeout)
                 return TIMED_OUT
             except asyncio.CancelledError:
-                # Superseded: the answer still comes; read it before the next request is sent.
-                released = True
-                asyncio.ensure_future(self._discard(proc, reading, timeout))
+                # Superseded: the answer still comes (in about a millisecond). Read and drop it
+                # before giving up the worker, so the next request gets its own answer and the
+                # check's private folder outlives the compile reading it.
+                try:
+                    line = await asyncio.wait_for(asyncio.shield(reading), timeout)
+                    self._answer(proc, line)
+                except (TimeoutError, ValueError, asyncio.CancelledError):
+                    reading.cancel()
+                    self._kill(proc)
+                    self.start_soon()
                 raise
             except ValueError:  # a reply over MAX_OUTPUT
                 reading.cancel()
                 self._recycle("a reply over the size limit")
                 return None
             return self._answer(proc, line)
-        finally:
-            if not released:
-                self._lock.release()
 
     def _answer(self, proc: asyncio.subprocess.Process, line: bytes) -> Reply | None:
         if not line:
@@ -231,16 +248,3 @@ class WarmCompiler:
         self.restarts += 1
         self._failed(why)
         self.start_soon()
-
-    async def _discard(
-        self, proc: asyncio.subprocess.Process, reading: asyncio.Future[bytes], timeout: float
-    ) -> None:
-        assert self._lock is not None
-        try:
-            line = await asyncio.wait_for(reading, timeout)
-            self._answer(proc, line)
-        except (TimeoutError, ValueError):
-            self._kill(proc)
-            self.start_soon()
-        finally:
-            self._lock.release()
