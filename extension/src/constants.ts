@@ -26,6 +26,8 @@ export const Commands = {
   stop: 'csoundAssist.stop',
   render: 'csoundAssist.render',
   renderTo: 'csoundAssist.renderTo',
+  evaluate: 'csoundAssist.evaluate',
+  startLiveSession: 'csoundAssist.startLiveSession',
 } as const;
 
 /** Context keys the extension sets (`when` clauses in package.json). */
@@ -93,6 +95,8 @@ export const Settings = {
   corpusIndexOnStart: 'corpus.indexOnStart',
   logLevel: 'logLevel',
   playArgs: 'playArgs',
+  liveHost: 'liveEval.host',
+  livePort: 'liveEval.port',
 } as const;
 export type SettingKey = (typeof Settings)[keyof typeof Settings];
 

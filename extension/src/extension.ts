@@ -6,6 +6,7 @@ import { ChatViewProvider } from './chat/panel';
 import { CommandHandlers } from './commands';
 import { CONFIG_SECTION, EXTENSION_NAME, RESTART_SETTINGS, Settings } from './constants';
 import { registerChatPanel } from './features';
+import { LiveEval } from './liveEval';
 import { Player } from './player';
 import { ServerManager } from './server';
 import { anyAffected } from './settings';
@@ -23,7 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
     server = manager;
     manager.onStatus((client, status) => statusBar.update(client, status));
     context.subscriptions.push(statusBar, manager, ...new CommandHandlers(manager, statusBar, log, context).register());
-    context.subscriptions.push(...new Player(manager, log).register());
+    const player = new Player(manager, log);
+    context.subscriptions.push(...player.register(), ...new LiveEval(player, log).register());
     const chat = new ChatViewProvider(manager, log, context);
     context.subscriptions.push(...chat.register());
     registerChatPanel(chat);

@@ -60,8 +60,9 @@ export function shellJoin(args: readonly string[]): string {
 }
 
 /** The interpreter's arguments for `csound-assist play FILE --args …`. */
-export function playCommand(module: string, file: string, playArgs: readonly string[]): string[] {
-  return ['-m', module, 'play', file, '--args', shellJoin(playArgs)];
+export function playCommand(module: string, file: string, playArgs: readonly string[], extra: readonly string[] = []): string[] {
+  const always = extra.length ? ['--extra', shellJoin(extra)] : [];
+  return ['-m', module, 'play', file, '--args', shellJoin(playArgs), ...always];
 }
 
 /** Why Play and Render are off in Restricted Mode, for the message the user sees. */

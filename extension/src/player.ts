@@ -20,6 +20,9 @@ export class Player implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel(OUTPUT_CHANNEL);
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 90);
   private proc: ChildProcess | undefined;
+  private readonly outputEvents = new vscode.EventEmitter<string>();
+  /** Csound's messages as they arrive (live evaluation reads what follows a message). */
+  readonly onOutput = this.outputEvents.event;
 
   constructor(
     private readonly server: ServerManager,
@@ -68,14 +71,19 @@ export class Player implements vscode.Disposable {
     return file;
   }
 
-  async play(uri?: vscode.Uri): Promise<void> {
+  get isPlaying(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Plays the file; `extra` flags are always added (`--port=N` for a live session). */
+  async play(uri?: vscode.Uri, extra: readonly string[] = []): Promise<void> {
     const file = await this.target(uri, 'Play');
     if (!file) return;
     await this.stop();
     const settings = currentSettings(this.log);
     const folder = vscode.workspace.getWorkspaceFolder(file)?.uri.fsPath;
     const { python } = resolveInterpreter(settings.server.pythonPath, this.server.managedVenv, folder);
-    const args = playCommand(SERVER_MODULE, file.fsPath, settings.playArgs);
+    const args = playCommand(SERVER_MODULE, file.fsPath, settings.playArgs, extra);
     this.output.clear();
     this.output.show(true);
     this.output.appendLine(`▶ ${path.basename(file.fsPath)}`);
@@ -88,7 +96,11 @@ export class Player implements vscode.Disposable {
     });
     this.proc = proc;
     const strip = new AnsiStripper();
-    const show = (chunk: Buffer): void => this.output.append(strip.push(chunk.toString('utf8')));
+    const show = (chunk: Buffer): void => {
+      const text = strip.push(chunk.toString('utf8'));
+      this.output.append(text);
+      this.outputEvents.fire(text);
+    };
     proc.stdout?.on('data', show);
     proc.stderr?.on('data', show);
     proc.on('error', (e) => this.output.appendLine(`Could not run ${python}: ${e.message}`));
@@ -169,6 +181,7 @@ export class Player implements vscode.Disposable {
     void this.stop();
     this.item.dispose();
     this.output.dispose();
+    this.outputEvents.dispose();
   }
 }
 

@@ -25,6 +25,8 @@ export interface CsoundAssistSettings {
   logLevel: LogLevelName;
   /** Play's csound flags when a file has no <CsOptions> (client only: Play runs the CLI). */
   playArgs: string[];
+  /** Where Evaluate sends code: a Csound started with --port (client only). */
+  liveEval: { host: string; port: number };
 }
 
 export const LOG_LEVELS: readonly LogLevelName[] = ['error', 'warning', 'info', 'debug', 'trace'];
@@ -44,6 +46,7 @@ export const DEFAULTS: CsoundAssistSettings = {
   corpus: { extraFolders: [], indexWorkspace: true, indexOnStart: true },
   logLevel: 'info',
   playArgs: ['-odac'],
+  liveEval: { host: '127.0.0.1', port: 10000 },
 };
 
 /** Returns the value of `csoundAssist.<key>`, or undefined when unset. */
@@ -144,6 +147,10 @@ export function readSettings(get: SettingGetter): ReadResult {
     },
     logLevel: oneOf(Settings.logLevel, LOG_LEVELS, d.logLevel),
     playArgs: flags(Settings.playArgs, d.playArgs),
+    liveEval: {
+      host: str(Settings.liveHost, d.liveEval.host) || d.liveEval.host,
+      port: int(Settings.livePort, 1, 65535, d.liveEval.port),
+    },
   };
   return { settings, problems };
 }
