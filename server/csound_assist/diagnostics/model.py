@@ -46,6 +46,17 @@ class Code(StrEnum):
     CSD_TAG_LINE = "csd-tag-line"  # a tag after other text on its line (one-line <CsOptions>)
     XML_BLOCK = "xml-block"  # <instr 1> … </instr>
     CSOUND7_SYNTAX = "csound7-syntax"  # Csound 7 syntax while the installed Csound is 6.x
+    # The AI anti-pattern catalogue (antipatterns.py, ANTIPATTERNS.md), numbered as it is.
+    UDO_HEADER = "udo-header"  # 3: `opcode Name` without types
+    CPSMIDI_ARGS = "cpsmidi-args"  # 4, 18: cpsmidi(p4)
+    SEGMENT_COUNT = "segment-count"  # 6: linseg 0, 0.01, 1, 0.5
+    UDO_NO_XIN = "udo-no-xin"  # 7: an old-style UDO that never reads its inputs
+    XOUT_COUNT = "xout-count"  # 9: xout gives another number of values than declared
+    GLOBAL_ACCUMULATOR = "global-accumulator"  # 10: gaRev += aSig, never cleared
+    RELEASE_P3 = "release-p3"  # 14: linsegr 0, 0.01, 1, p3 - 0.1, …
+    CHANNEL_NAME = "channel-name"  # 15: chnset k, "my channel"
+    NEW_UDO_XIN = "new-udo-xin"  # 16: xin in a new-style UDO
+    TYPE_SUFFIX = "type-suffix"  # 17: linen(…):a
 
 
 @dataclass(frozen=True, slots=True)

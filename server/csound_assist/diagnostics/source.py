@@ -317,6 +317,7 @@ _FOR = re.compile(r"\s*for\s+([A-Za-z_]\w*)(?::\w+)?(?:\s*,\s*([A-Za-z_]\w*)(?::
 _INSTR = re.compile(r"\s*instr\b")
 _OPCODE = re.compile(r"\s*opcode\s+(\w+)\s*,\s*([\w\[\]]*)\s*,\s*([\w\[\]]*)")
 _OPCODE_NEW = re.compile(r"\s*opcode\s+(\w+)\s*\(")
+_OPCODE_BARE = re.compile(r"\s*opcode\s+(\w+)\s*$")  # no types: still a block (reported)
 
 
 def _statements(src: Source, is_opcode: Callable[[str], bool]) -> None:
@@ -336,7 +337,7 @@ def _statements(src: Source, is_opcode: Callable[[str], bool]) -> None:
             names = [Token(t.text, i, t.start + off, t.end + off) for t in names]
             current = Block("instr", names, i, None)
             continue
-        m = _OPCODE.match(code) or _OPCODE_NEW.match(code)
+        m = _OPCODE.match(code) or _OPCODE_NEW.match(code) or _OPCODE_BARE.match(code)
         if m:
             if current is not None:
                 src.blocks.append(current)

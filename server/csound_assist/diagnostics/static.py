@@ -15,7 +15,7 @@ from loguru import logger
 from lsprotocol import types as lsp
 
 from csound_assist import files
-from csound_assist.diagnostics import csound7, includes
+from csound_assist.diagnostics import antipatterns, csound7, includes
 from csound_assist.diagnostics.model import Code, Edit, Fix, diagnostic
 from csound_assist.diagnostics.opcodes import SINE_DEFAULT, OpcodeTable, default_table, levenshtein
 from csound_assist.diagnostics.source import (
@@ -793,6 +793,8 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
             for a in [] if macro else st.args:
                 for m in re.finditer(r"(?<![\w$#.@])([A-Za-z_]\w*)(?!\w)(\s*\()?", a.text):
                     name = m.group(1)
+                    if name in params:
+                        read.add(name)  # a new-style UDO's parameter: defined by the header
                     if m.group(2) or not _is_local(name) or name in params or ctx.is_opcode(name):
                         continue
                     read.add(name)
@@ -867,6 +869,7 @@ CHECKS: list[Check] = [
     check_score,
     check_output_arity,
     check_locals,
+    *antipatterns.CHECKS,
 ]
 
 __all__ = ["CHECKS", "Context", "static_checks", "var_rate", "Statement"]
