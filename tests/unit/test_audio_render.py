@@ -46,6 +46,13 @@ def test_silent_clipping_and_nan_are_warned() -> None:
     assert any("NaN" in w for w in nan.warnings)
 
 
+def test_zero_length_score_renders_empty_and_is_not_audible() -> None:
+    result = render(csd('instr 1\n  prints "hello"\nendin', sco="i 1 0 0"), 5)
+    assert result.ok and result.seconds == 0 and not result.audible
+    assert result.warnings == ["no audio: the score lasts 0 s (the file may only print values)"]
+    assert "hello" in result.output
+
+
 def test_long_score_is_cut_at_the_cap_and_the_wav_is_whole(tmp_path: Path) -> None:
     text = csd(TONE.format(amp=0.3), sco="i 1 0 3600")
     result = render(text, 2, tmp_path / "cut.wav")

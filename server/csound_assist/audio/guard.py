@@ -40,7 +40,10 @@ FLOOR: dict[str, str] = {
         WRITES_FILES,
     ),
     **dict.fromkeys(("pyrun", "pyruni", "pyexec", "pyexeci", "pyinit"), RUNS_CODE),
-    **dict.fromkeys(("compilestr", "compileorc", "compilecsd", "evalstr"), COMPILES_CODE),
+    **dict.fromkeys(
+        ("compilestr", "compileorc", "compilecsd", "evalstr", "faustcompile", "faustgen"),
+        COMPILES_CODE,
+    ),
 }
 
 _PROGRAM = re.compile(r"external program|system call|shell command", re.IGNORECASE)
@@ -55,6 +58,8 @@ _COMPILES = re.compile(
     r"\bcompiles?\b[^.]*\b(?:orchestra|csd)\b|\bevaluates? a string\b", re.IGNORECASE
 )
 _CODE_CATEGORIES = ("Python", "Plugin Hosting")
+# Faust programs are compiled to native code at run time (and can call C functions).
+_JIT = re.compile(r"\bFaust\b|just-in-time compil", re.IGNORECASE)
 _INTERPRETER = re.compile(r"\b(?:Python|Lua)\b")
 
 _SECTION = re.compile(
@@ -100,7 +105,7 @@ def derive(kb: object) -> dict[str, str]:
             out[name] = RUNS_PROGRAMS
         elif any(category.startswith(c) for c in _CODE_CATEGORIES) or _INTERPRETER.search(text):
             out[name] = RUNS_CODE
-        elif _COMPILES.search(text):
+        elif _COMPILES.search(text) or _JIT.search(text):
             out[name] = COMPILES_CODE
         elif _WRITES.search(text) or _OPENS.search(text):
             out[name] = WRITES_FILES

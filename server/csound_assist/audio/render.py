@@ -311,7 +311,9 @@ def render(
             except WavError as exc:
                 result.error = f"the rendered WAV could not be read: {exc}"
                 return result
-        if result.stats is None or result.stats.frames == 0:
+        # A score of 0 s (examples that only print) renders fine to an empty WAV.
+        empty = result.stats is not None and result.stats.frames == 0 and proc.returncode == 0
+        if result.stats is None or (result.stats.frames == 0 and not empty):
             result.error = _failure(result)
             return result
         result.ok = True
@@ -346,6 +348,9 @@ def _warnings(result: RenderResult) -> list[str]:
     stats = result.stats
     assert stats is not None
     out = []
+    if not stats.frames:
+        out.append("no audio: the score lasts 0 s (the file may only print values)")
+        return out
     if stats.nonfinite:
         out.append(f"{stats.nonfinite} samples are NaN or infinite (an unstable filter or a "
                    "division by zero?)")
