@@ -127,6 +127,7 @@ def main() -> int:
             counts["capped"] += result.capped
             stats = result.stats
             assert stats is not None
+            counts["empty"] += stats.frames == 0
             counts["nan"] += bool(stats.nonfinite)
             counts["clipping"] += any(c.clipped for c in stats.channels)
             if not result.audible:
@@ -157,6 +158,8 @@ def main() -> int:
         f"| **render and are audible** | **{counts['audible']}** | "
         f"**{pct(counts['audible'], eligible)}** |",
         f"| render but silent or NaN | {len(silent)} | {pct(len(silent), eligible)} |",
+        f"| … of which a 0 s score (examples that only print) | {counts['empty']} | "
+        f"{pct(counts['empty'], eligible)} |",
         f"| with NaN samples | {counts['nan']} | {pct(counts['nan'], eligible)} |",
         f"| clipping (samples at or past 0 dBFS) | {counts['clipping']} | "
         f"{pct(counts['clipping'], eligible)} |",
