@@ -106,13 +106,13 @@ def test_rates_come_from_annotations(kb, tree: bool) -> None:
 def test_new_style_udo_parameters_are_variables(kb, tree: bool) -> None:
     doc = _doc(DATA / "udo_new.csd", tree)
     outline = build_outline(doc, kb)
-    gain = outline.udos()["Gain"]
-    assert (gain.in_types, gain.out_types, gain.arg_names) == ("ak", "a", ["aIn", "kAmt"])
+    boost = outline.udos()["Boost"]
+    assert (boost.in_types, boost.out_types, boost.arg_names) == ("ak", "a", ["aIn", "kAmt"])
     assert outline.udos()["Soften"].in_types == "akO"
     assert outline.udos()["Stereo"].out_types == "aa"
     body = _pos(doc, "xout aIn * kAmt").line
     kamt = outline.variable("kAmt", body)
-    assert kamt is not None and kamt.rate == "k" and kamt.definition.line == gain.start_line
+    assert kamt is not None and kamt.rate == "k" and kamt.definition.line == boost.start_line
 
 
 @pytest.mark.parametrize("tree", [True, False], ids=["tree", "lines"])
@@ -141,7 +141,7 @@ def test_go_to_definition_on_a_new_style_udo_parameter(kb) -> None:
     doc = _doc(DATA / "udo_new.csd")
     use = _pos(doc, "xout aIn * kAmt", len("xout aIn * k"))
     (loc,) = definition.definition(doc, kb, use)
-    header = _pos(doc, "opcode Gain(")
+    header = _pos(doc, "opcode Boost(")
     assert loc.range.start.line == header.line
     assert doc.text.split("\n")[header.line][loc.range.start.character:].startswith("kAmt")
 

@@ -14,7 +14,7 @@ opcode Sine(amp:k, freq:k):a
   xout sig
 endop
 
-opcode Gain(aIn:a, kAmt:k):a
+opcode Boost(aIn:a, kAmt:k):a
   xout aIn * kAmt
 endop
 
@@ -49,7 +49,7 @@ endop
 instr 1
   Announce("start")
   beep:a = Sine(0.2, 440)
-  louder:a = Gain(beep, 1.5)
+  louder:a = Boost(beep, 1.5)
   soft:a = Soften(louder, 2)
   left:a, right:a Stereo soft, 0.3
   start:i = Now()
