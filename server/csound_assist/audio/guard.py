@@ -66,7 +66,7 @@ _SECTION = re.compile(
     r"<(CsOptions|CsInstruments)>(.*?)(?:</\1>|\Z)", re.DOTALL | re.IGNORECASE
 )
 _MACRO_FLAG = re.compile(r"--?[os]macro:\S+")
-_INCLUDE = re.compile(r"#include\s+(\S)(.+?)\1")
+_INCLUDE = re.compile(r"#include(?:str)?\s+(\S)(.+?)\1")
 _WORD = re.compile(r"(?<![\w$.])[A-Za-z_]\w*")
 _GLUED_MACRO = re.compile(r"\w\$[A-Za-z_]\w*\.?|\$[A-Za-z_]\w*\.\w")
 MAX_INCLUDES = 50
