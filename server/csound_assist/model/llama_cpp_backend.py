@@ -326,8 +326,8 @@ class LlamaCppBackend:
                     if text:
                         yield text
 
-        return with_deadlines(
-            self._run(produce, "chat"),
+        return self._timed(
+            lambda: self._run(produce, "chat"),
             first=self.deadlines.first_token,
             idle=self.deadlines.idle,
             total=self.deadlines.total,
@@ -365,13 +365,26 @@ class LlamaCppBackend:
                     if text:
                         yield text
 
-        return with_deadlines(
-            self._run(produce, "fim"),
+        return self._timed(
+            lambda: self._run(produce, "fim"),
             first=self.deadlines.fim,
             idle=self.deadlines.fim,
             total=self.deadlines.fim,
             what=f"llama.cpp completion with {self.path.stem}",
         )
+
+    async def _timed(
+        self, start: Callable[[], AsyncIterator[str]], **deadlines: Any
+    ) -> AsyncIterator[str]:
+        """The deadlines count from a loaded model: loading (seconds for a 1 GB file) is the
+        editor's start-up, not the request's first token."""
+        await asyncio.to_thread(self._model)
+        stream = with_deadlines(start(), **deadlines)
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            await stream.aclose()
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         raise ModelError(
