@@ -281,3 +281,14 @@ def test_a_csound7_name_in_a_csound6_file_says_what_to_write() -> None:
     typed = RENAMED.replace("  aIn = 0", "  aIn:a = 0")
     assert [d.code for d in static_checks(typed, "r.orc")
             if d.code == Code.UNKNOWN_OPCODE] == []
+
+
+def test_csound7_opcodes_in_a_csound6_file() -> None:
+    if "create" in default_table():
+        pytest.skip("the installed Csound has Csound 7's opcodes")
+    text = "instr 1\n  kOsc = 1\n  delete kOsc\nendin\n"
+    (diag,) = [d for d in static_checks(text, "d.orc") if d.code == Code.UNKNOWN_OPCODE]
+    assert diag.message.startswith("'delete' is new in Csound 7")
+    # In Csound 7 syntax they are opcodes like any other (tests/data/csound7/objects.orc).
+    typed = text.replace("kOsc = 1", "osc:Opcode = create(oscili)").replace("kOsc", "osc")
+    assert [d.code for d in static_checks(typed, "d.orc")] == [Code.CSOUND7_SYNTAX]

@@ -128,15 +128,32 @@ def check(source: bytes, version: str, tree: object | None = None) -> Iterator[l
     major = installed_major(version)
     if major is None or major >= 7:
         return
-    construct = first_construct(source, tree)
+    construct = (first_construct(source, tree) if tree is not None
+                 else _construct_of(source.decode("utf-8", errors="replace")))
     if construct is not None:
         yield note(version, construct)
 
 
 @lru_cache(maxsize=8)
+def _construct_of(text: str) -> Construct | None:
+    # Cached: the note, the opcode table and the unknown-opcode check all ask about one document.
+    return first_construct(text.encode("utf-8"))
+
+
 def uses_csound7(text: str) -> bool:
-    """Whether `text` has Csound 7 syntax (cached: several checks ask about one document)."""
-    return first_construct(text.encode("utf-8")) is not None
+    """Whether `text` has Csound 7 syntax."""
+    return _construct_of(text) is not None
+
+
+def new_opcodes(text: str, installed: Container[str]) -> frozenset[str]:
+    """The Csound 7 opcode names a file may use beyond the installed ones: Csound 7's additions
+    and new names, when the file is in Csound 7 syntax and the installed Csound lacks them."""
+    if not uses_csound7(text):
+        return frozenset()
+    names = {n for n in csound7_names.NEW_OPCODES if n not in installed}
+    names |= {w for w in set(re.findall(r"[a-z]\w*", text))
+              if csound7_names.alias_of(w, installed)}
+    return frozenset(names)
 
 
 def renamed_opcode(text: str, installed: Container[str], version: str, line: int, start: int,
@@ -145,11 +162,19 @@ def renamed_opcode(text: str, installed: Container[str], version: str, line: int
     (True, its diagnostic), or (True, None) in a Csound 7 file, where the note says it all;
     (False, None) when `name` is no such name (the unknown-opcode check goes on)."""
     old = csound7_names.alias_of(name, installed)
-    if old is None:
+    new = name in csound7_names.NEW_OPCODES and name not in installed
+    if old is None and not new:
         return False, None
     if uses_csound7(text):
         return True, None
     shown = m.group(1) if (m := re.match(r"\s*(\d+(?:\.\d+)*)", version)) else "installed"
+    if old is None:
+        return True, diagnostic(
+            line, start, start + len(name),
+            f"'{name}' is new in Csound 7; the installed Csound {shown} does not have it: "
+            "install Csound 7 to use it",
+            Code.UNKNOWN_OPCODE,
+        )
     return True, diagnostic(
         line, start, start + len(name),
         f"'{name}' is Csound 7's name for '{old}'; the installed Csound {shown} knows only "

@@ -86,11 +86,14 @@ class Context:
         self.unresolved_include = self.included is None
         src_all = text + "\n" + (self.included or "")
         self.udo_names = set(re.findall(r"^\s*opcode\s+(\w+)", src_all, re.MULTILINE))
-        self.src = parse_source(text, kind, lambda w: w in table or w in self.udo_names)
+        # A Csound 7 file may call Csound 7's own opcodes (`create`, `delete`, …).
+        self.csound7 = csound7.new_opcodes(text, table)
+        self.src = parse_source(text, kind, self.is_opcode)
 
     def is_opcode(self, word: str) -> bool:
         # tb0 … tb15 (and their _init forms) share one manual page, `tb`.
-        return word in self.table or word in self.udo_names or _TB.fullmatch(word) is not None
+        return (word in self.table or word in self.udo_names or _TB.fullmatch(word) is not None
+                or word in self.csound7)
 
     def line_end(self, line: int) -> int:
         return len(self.src.lines[line])

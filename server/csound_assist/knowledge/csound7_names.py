@@ -180,6 +180,15 @@ zdf_ladder zdfladder ALIAS
 """
 
 
+# Opcodes new in Csound 7 (its release notes' table of additions): objects, local sample rates,
+# structured data, complex numbers, sample playback and spatial audio.
+NEW_OPCODES = frozenset({
+    "create", "perf", "run", "delete", "oversample", "undersample", "jsonunmarshal",
+    "jsonunmarshalfile", "jsonmarshal", "complex", "polar", "real", "imag", "arg", "memplay",
+    "dbap", "dbapgains",
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Rename:
     old: str
@@ -242,4 +251,4 @@ def alias_of(new: str, known: object) -> str | None:
     return next((old for old in legacy_names(new) if old in known), None)  # type: ignore[operator]
 
 
-__all__ = ["Rename", "alias_of", "legacy_names", "renamed"]
+__all__ = ["NEW_OPCODES", "Rename", "alias_of", "legacy_names", "renamed"]
