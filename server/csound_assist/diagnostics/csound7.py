@@ -28,6 +28,7 @@ _HINT = re.compile(
     r"\w(?:@global)?:[A-Za-z]|\bopcode\s+\w+\s*\(|\b(?:struct|switch|for|true|false)\b"
     r"|\[|[\w\]]\.[A-Za-z_]"
 )
+_PARSE_LIMIT = 1 << 20
 # Node type → what to call it; `output` and `udo_definition` are told apart by their fields.
 _CONSTRUCTS = {
     "struct_definition": "a struct definition",
@@ -76,6 +77,9 @@ def _kind(node: Node) -> str | None:
 def first_construct(source: bytes, tree: object | None = None) -> Construct | None:
     """The first Csound 7 construct in document order, or None. Reads `tree` when given (the
     editor's own), else parses `source`."""
+    if tree is None and len(source) > _PARSE_LIMIT:
+        # Bounded work on huge files: the first megabyte (whole lines) decides.
+        source = source[:source.rfind(b"\n", 0, _PARSE_LIMIT) + 1]
     text = source.decode("utf-8", errors="replace")
     if _HINT.search(text) is None:
         return None
