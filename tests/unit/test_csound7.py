@@ -292,3 +292,15 @@ def test_csound7_opcodes_in_a_csound6_file() -> None:
     # In Csound 7 syntax they are opcodes like any other (tests/data/csound7/objects.orc).
     typed = text.replace("kOsc = 1", "osc:Opcode = create(oscili)").replace("kOsc", "osc")
     assert [d.code for d in static_checks(typed, "d.orc")] == [Code.CSOUND7_SYNTAX]
+
+
+def test_rename_a_typed_name_to_any_name(kb) -> None:
+    from csound_assist.features import rename
+
+    doc = _doc(DATA / "typed_names.csd")
+    edit = rename.rename(doc, kb, _pos(doc, "wave *= 0.5", 1), "tone2")
+    spans = {(e.range.start.line, e.range.start.character) for e in edit.changes[doc.uri]}
+    assert (_pos(doc, "wave:a =").line, 2) in spans and len(spans) >= 4
+    with pytest.raises(rename.RenameError):  # a prefix name still keeps its prefix's rate
+        udo = _doc(DATA / "udo_new.csd")
+        rename.rename(udo, kb, _pos(udo, "kDrive) * ceiling", 1), "drive")

@@ -7,7 +7,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from csound_assist.features.analysis import rate_of
+from csound_assist.features.analysis import build_outline, rate_of
 from csound_assist.features.definition import reference_spans, resolve_symbol
 from csound_assist.features.document import Document, Pos
 from csound_assist.features.protocol import lsp_range
@@ -38,7 +38,10 @@ def rename(doc: Document, kb: Any, pos: Pos, new_name: str) -> types.WorkspaceEd
         raise RenameError("only local variables and user-defined opcodes can be renamed")
     if not _VALID.fullmatch(new_name):
         raise RenameError(f"{new_name!r} is not a valid Csound name")
-    if sym.kind == "variable" and rate_of(new_name) != rate_of(sym.name):
+    var = build_outline(doc, kb).variable(sym.name, pos.line) if sym.kind == "variable" else None
+    # A Csound 7 typed name (`freq:i`) keeps its rate whatever it is called.
+    typed = var is not None and bool(var.type)
+    if sym.kind == "variable" and not typed and rate_of(new_name) != rate_of(sym.name):
         raise RenameError(
             f"{new_name!r} would change the rate of {sym.name!r} (the first letter sets the rate)")
     if kb is not None and new_name in kb.opcodes:
