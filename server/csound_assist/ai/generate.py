@@ -22,7 +22,7 @@ from pathlib import Path
 from csound_assist.ai.borrow import borrow_globals
 from csound_assist.ai.grounding import Retriever, retrieve
 from csound_assist.ai.normalize import normalize_csd
-from csound_assist.ai.verify import CompileResult
+from csound_assist.ai.verify import CompileResult, repair_hint
 from csound_assist.model.base import Message, Sampling
 from csound_assist.model.service import ModelService
 from csound_assist.prompts.templates import Source, generate_messages, repair_message
@@ -83,20 +83,9 @@ async def _settle(
 
 
 def _hint(compiled: CompileResult, csd: str, sources: list[Source]) -> str:
-    """What to tell the model beyond csound's words, for errors small models misread."""
-    feedback = compiled.feedback
-    names = _USED_BEFORE.findall(feedback)
-    if names:
-        missing = borrow_globals(csd, sources, set(names)).missing or names
-        return (
-            f"{', '.join(missing)} is used but defined nowhere. Csound has no `var` or `global` "
-            "keyword: define a global once in the orchestra header, before the first instr "
-            "(a table: `giwave ftgen 0, 0, 8192, 10, 1`; an audio bus: `gaSend init 0`), "
-            "or do not use it."
-        )
-    if "Variable '" in feedback:
-        return "Give that variable a value on an earlier line of the same instrument."
-    return ""
+    names = _USED_BEFORE.findall(compiled.feedback)
+    missing = (borrow_globals(csd, sources, set(names)).missing or names) if names else None
+    return repair_hint(compiled.feedback, missing)
 
 
 async def generate_csd(

@@ -16,6 +16,7 @@ from loguru import logger
 from csound_assist.ai.chat import ChatSession, history_file
 from csound_assist.ai.complete import AdaptiveDebounce, InlineCompleter
 from csound_assist.ai.feedback import FeedbackLog
+from csound_assist.ai.fix import FixJobs
 from csound_assist.ai.grounding import Retriever, default_retriever, index_retriever
 from csound_assist.ai.verify import CompileResult, check_csd
 from csound_assist.config import Config
@@ -48,6 +49,7 @@ class AIRuntime:
         self.pending: dict[str, asyncio.Task[Any]] = {}
         self.chats: dict[str, asyncio.Task[Any]] = {}
         self.feedback = FeedbackLog()
+        self.fix_jobs = FixJobs()  # "Fix with AI", computed before it is offered
         self._chat: ChatSession | None = None
         self._model_info: ModelInfo | None = None
 
@@ -127,4 +129,6 @@ class AIRuntime:
     async def aclose(self) -> None:
         for task in [*self.pending.values(), *self.chats.values()]:
             task.cancel()
+        for uri in self.fix_jobs.uris():
+            self.fix_jobs.forget(uri)
         await self.service.aclose()

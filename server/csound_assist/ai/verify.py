@@ -149,6 +149,32 @@ def _clean_message(message: str) -> str:
     return "\n".join(kept)
 
 
+_GLOBAL_VAR = re.compile(r"Variable '(g\w+)'")
+_LOCAL_VAR = re.compile(r"Variable '(\w+)'")
+
+
+def repair_hint(feedback: str, missing: list[str] | None = None) -> str:
+    """What to tell a model beyond csound's words, for the errors small models misread."""
+    globals_ = missing or _GLOBAL_VAR.findall(feedback)
+    if globals_:
+        return (
+            f"{', '.join(dict.fromkeys(globals_))} is used but defined nowhere. Csound has no "
+            "`var` or `global` keyword: define a global once in the orchestra header, before "
+            "the first instr (a table: `giwave ftgen 0, 0, 8192, 10, 1`; an audio bus: "
+            "`gaSend init 0`), or do not use it."
+        )
+    local = _LOCAL_VAR.findall(feedback)
+    if local:
+        return (
+            f"Give {local[0]} a value on an earlier line of the same instrument (for example "
+            f"`{local[0]} init 0`), or use a variable that exists."
+        )
+    line = re.search(r"\n\s*\d+ \| (.*)$", feedback)
+    if line and line.group(1).count("(") != line.group(1).count(")"):
+        return "That line has unbalanced parentheses: each ( needs its )."
+    return ""
+
+
 def _diagnostics_runner() -> Any:
     """The diagnostics package's compiler run (diagnostics + raw output), if it is installed."""
     try:

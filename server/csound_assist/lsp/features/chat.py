@@ -178,17 +178,16 @@ def register(ls: CsoundLanguageServer) -> None:
         )
         if not fix.ok:
             return {"ok": False, "rounds": fix.rounds, "error": fix.error}
-        edit = types.WorkspaceEdit(
-            changes={
-                uri: [
-                    types.TextEdit(
-                        types.Range(_position(doc, text, fix.start), _position(doc, text, fix.end)),
-                        fix.replacement,
-                    )
-                ]
-            }
-        )
+        edit = fix_edit(doc, uri, text, fix)
         return {"ok": True, "rounds": fix.rounds, "error": None, "edit": unstructured(edit)}
+
+
+def fix_edit(doc: Any, uri: str, text: str, fix: Any) -> types.WorkspaceEdit:
+    """A verified fix of `text` (the document's text it was made for) as a WorkspaceEdit."""
+    start, end = _position(doc, text, fix.start), _position(doc, text, fix.end)
+    return types.WorkspaceEdit(
+        changes={uri: [types.TextEdit(types.Range(start, end), fix.replacement)]}
+    )
 
 
 def _position(doc: Any, text: str, offset: int) -> types.Position:
@@ -197,22 +196,3 @@ def _position(doc: Any, text: str, offset: int) -> types.Position:
     char = offset - (text.rfind("\n", 0, offset) + 1)
     client_line, client_char = doc.pos_to_client(Pos(line, char))
     return types.Position(line=client_line, character=client_char)
-
-
-FIX_WITH_AI_COMMAND = "csoundAssist.fixWithAI"
-
-
-def ai_fix_code_action(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction:
-    """The "Fix with AI" action for a compiler error that has no deterministic fix.
-
-    For `code_actions` to append. It carries a command, not an edit: the client runs it, which
-    sends `csound/aiFix` and applies the returned edit — which exists only once the model's fix
-    has compiled in a scratch copy, so an unverified fix is never applied.
-    """
-    args = {"uri": uri, "message": diagnostic.message, "line": diagnostic.range.start.line}
-    return types.CodeAction(
-        title="Fix with AI (verified by compiling)",
-        kind=types.CodeActionKind.QuickFix,
-        diagnostics=[diagnostic],
-        command=types.Command(title="Fix with AI", command=FIX_WITH_AI_COMMAND, arguments=[args]),
-    )
