@@ -304,3 +304,16 @@ def test_rename_a_typed_name_to_any_name(kb) -> None:
     with pytest.raises(rename.RenameError):  # a prefix name still keeps its prefix's rate
         udo = _doc(DATA / "udo_new.csd")
         rename.rename(udo, kb, _pos(udo, "kDrive) * ceiling", 1), "drive")
+
+
+def test_inline_completion_filter_reads_csound7_lines() -> None:
+    from csound_assist.ai.postfilter import block_end, unknown_opcodes
+
+    known = {"oscili", "pan2", "init", "genarray"}
+    suggestion = ("note:Note init 60, 0\n  left:a, right:a pan2 sig, 0.5\n"
+                  "  vals:k[] = genarray:k[](0, 10)\n  steps[0].note init 3\n")
+    assert unknown_opcodes(suggestion, known) == set()
+    assert unknown_opcodes("  n:Note frobnicate 1\n", known) == {"frobnicate"}
+    # `for … od` and `switch … endsw` inside the suggestion are balanced, not its end.
+    body = 'for x in arr do\n  prints "a"\nod\nswitch p4\ncase 1\nendsw\nendin\n'
+    assert block_end(body, already_open=1) == len(body)

@@ -21,9 +21,11 @@ MODEL_STOPS = ("</CsInstruments>", "</CsScore>", "</CsoundSynthesizer>", "<CsSco
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}', re.S)
 _COMMENT = re.compile(r";.*|//.*")
-_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[a-zA-Z]+)?\s*\(")
+_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[a-zA-Z]+(?:\[\])*)?\s*\(")
+# An output: `aSig`, `kArr[i]`, Csound 7's `sig:a`, `amp@global:k`, `notes[0].pitch`.
+_OUT = r"[A-Za-z_][\w\[\]]*(?:@global)?(?::[A-Za-z]\w*(?:\[\])*)?(?:\.\w+|\[[^\]]*\])*"
 _STATEMENT = re.compile(
-    r"^\s*(?:(?P<outs>[A-Za-z_][\w\[\]]*(?:\s*,\s*[A-Za-z_][\w\[\]]*)*)\s+)?"
+    rf"^\s*(?:(?P<outs>{_OUT}(?:\s*,\s*{_OUT})*)\s+)?"
     r"(?P<op>[A-Za-z_]\w*)(?::[a-zA-Z]+)?(?=\s|$)"
 )
 # Words in opcode position that are not opcodes to check: keywords, header variables, the newer
@@ -36,6 +38,8 @@ _OPENERS = {
     "opcode": "endop",
     "while": "od",
     "until": "od",
+    "for": "od",  # Csound 7
+    "switch": "endsw",
 }
 
 
@@ -48,7 +52,7 @@ def _block_word(line: str) -> tuple[str, int]:
     code = _code(line).strip()
     first = _WORD.match(code) if code else None
     word = first.group(0) if first else ""
-    if word in ("endin", "endop", "od", "endif", "fi"):
+    if word in ("endin", "endop", "od", "endif", "fi", "endsw"):
         return word, -1
     if word in _OPENERS:
         return word, 1
