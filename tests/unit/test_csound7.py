@@ -317,3 +317,11 @@ def test_inline_completion_filter_reads_csound7_lines() -> None:
     # `for … od` and `switch … endsw` inside the suggestion are balanced, not its end.
     body = 'for x in arr do\n  prints "a"\nod\nswitch p4\ncase 1\nendsw\nendin\n'
     assert block_end(body, already_open=1) == len(body)
+
+
+def test_typed_names_are_locals_for_the_checks() -> None:
+    text = "instr 1\n  print freq\n  freq:i = p4\n  spare:k = 1\n  q:k = 2\n  printk2 q\nendin\n"
+    found = {(d.range.start.line, str(d.code)) for d in static_checks(text, "t.orc")}
+    assert (1, Code.USED_BEFORE_ASSIGNED) in found  # `freq` read before `freq:i = p4`
+    assert (3, Code.UNUSED_VARIABLE) in found  # `spare` never read
+    assert (4, Code.UNUSED_VARIABLE) not in found  # `q` is read (a score letter, not an opcode)

@@ -160,6 +160,18 @@ def new_opcodes(text: str, installed: Container[str]) -> frozenset[str]:
     return frozenset(names)
 
 
+_DECLARED_NAME = re.compile(r"(?<![\w$#.])([A-Za-z_]\w*)(?:@global)?:[A-Za-z]\w*(?:\[\])*(?![\w(])")
+
+
+def declared_names(text: str) -> frozenset[str]:
+    """Names a Csound 7 file declares with a type (`freq:i`, `amp@global:k`, UDO parameters)."""
+    if not uses_csound7(text):
+        return frozenset()
+    from csound_assist.diagnostics.source import blank_code
+
+    return frozenset(_DECLARED_NAME.findall(blank_code(text)))  # not in comments or strings
+
+
 def renamed_opcode(text: str, installed: Container[str], version: str, line: int, start: int,
                    name: str) -> tuple[bool, lsp.Diagnostic | None]:
     """Csound 7's new name of an installed opcode (`zdfladder` where Csound 6 has `zdf_ladder`):

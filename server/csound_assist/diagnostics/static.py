@@ -88,9 +88,13 @@ class Context:
         self.udo_names = set(re.findall(r"^\s*opcode\s+(\w+)", src_all, re.MULTILINE))
         # A Csound 7 file may call Csound 7's own opcodes (`create`, `delete`, …).
         self.csound7 = csound7.new_opcodes(text, table)
+        # … and its typed names are variables even where a manual page has their name (`q:k`).
+        self.declared = csound7.declared_names(text)
         self.src = parse_source(text, kind, self.is_opcode)
 
     def is_opcode(self, word: str) -> bool:
+        if word in self.declared:
+            return False
         # tb0 … tb15 (and their _init forms) share one manual page, `tb`.
         return (word in self.table or word in self.udo_names or _TB.fullmatch(word) is not None
                 or word in self.csound7)
@@ -782,6 +786,20 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
             if (st := src.statements.get(ln)) is not None and st.label is not None
         }
         params |= labels
+        # Csound 7 names declared with a type in this block (`freq:i = p4`) are locals too,
+        # whatever their first letter; `@global` ones are not.
+        typed = {
+            out.text
+            for ln in src.block_lines(b)
+            if (st := src.statements.get(ln)) is not None
+            for out in st.outputs
+            if (d := _DECLARED.match(src.code[ln], out.end)) is not None
+            and not d.group(0).startswith("@")
+        }
+
+        def local(name: str, typed: set[str] = typed) -> bool:
+            return _is_local(name) or name in typed
+
         assigned: dict[str, Token] = {}
         read: set[str] = set()
         reported: set[str] = set()
@@ -798,7 +816,8 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
                     name = m.group(1)
                     if name in params:
                         read.add(name)  # a new-style UDO's parameter: defined by the header
-                    if m.group(2) or not _is_local(name) or name in params or ctx.is_opcode(name):
+                    opcode = ctx.is_opcode(name) and name not in typed  # `q:Pair`, not `q`
+                    if m.group(2) or not local(name) or name in params or opcode:
                         continue
                     read.add(name)
                     if name not in assigned and name not in reported:
@@ -814,7 +833,7 @@ def check_locals(ctx: Context) -> Iterator[lsp.Diagnostic]:
             for out in st.outputs:
                 assigned.setdefault(out.text, out)
         for name, tok in assigned.items():
-            if name not in read and _is_local(name) and not name.startswith(("S", "f", "w")):
+            if name not in read and local(name) and not name.startswith(("S", "f", "w")):
                 yield diagnostic(
                     tok.line,
                     tok.start,

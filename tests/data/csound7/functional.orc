@@ -16,6 +16,7 @@ instr 1
   off:B init false
   slot:i = random:i(0, 3)
   print slot
+  printk2 vals[0] + (off ? 1 : 0)
   left:a, right:a = pan2(sig + hiss, 0.5)
   out(left, right)
   if (on == true) then

@@ -24,13 +24,13 @@ opcode check(kv:k, ke:k):void
 endop
 
 instr 1
-  p:Pair init 1, 2, 3, 4
-  p.left init 5
-  p.right += 2
-  q:Pair bump p
+  pr:Pair init 1, 2, 3, 4
+  pr.left init 5
+  pr.right += 2
+  q:Pair bump pr
   o:Outer init
   o.inner.left = (p4 == 1)
-  ks = (o.on ? 10 : 20)
+  ks = (o.on ? 10 : 20) + pr.kl
   if o.inner.left == 1 then
     check(ks, 10)
   endif

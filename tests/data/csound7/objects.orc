@@ -5,8 +5,8 @@ nchnls = 1
 
 instr Beep
   osc:Opcode = create(oscili)
-  tone:a = run(osc, 0.1, p4)
-  out tone
+  sound:a = run(osc, 0.1, p4)
+  out sound
   delete osc
 endin
 

@@ -20,6 +20,7 @@ instr Voice
   gains:k[] init 3
   env:k = linseg(0, 0.01, level, dur - 0.02, 0)
   wave:a = vco2(env, cpsmidinn(key))
+  gains[0] = env
   wave *= 0.5
   label:S = "voice"
   ok:b = key > 0
@@ -28,6 +29,9 @@ instr Voice
     prints "%s %d\n", label, chord[1]
   endif
   loud = env > 0.2
+  if loud then
+    printk2 gains[0]
+  endif
   first:i = chord[0]
   bus += wave
   counter = counter + 1

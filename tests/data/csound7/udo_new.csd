@@ -54,6 +54,8 @@ instr 1
   left:a, right:a Stereo soft, 0.3
   start:i = Now()
   pick:k = Pick(0, fillarray(1, 2, 3))
+  print start
+  printk2 pick
   out(left, right)
 endin
 </CsInstruments>
