@@ -325,3 +325,30 @@ def test_typed_names_are_locals_for_the_checks() -> None:
     assert (1, Code.USED_BEFORE_ASSIGNED) in found  # `freq` read before `freq:i = p4`
     assert (3, Code.UNUSED_VARIABLE) in found  # `spare` never read
     assert (4, Code.UNUSED_VARIABLE) not in found  # `q` is read (a score letter, not an opcode)
+
+
+@pytest.mark.parametrize("tree", [True, False], ids=["tree", "lines"])
+def test_struct_members_in_the_outline(kb, tree: bool) -> None:
+    doc = _doc(DATA / "structs.csd", tree)
+    outline = build_outline(doc, kb)
+    assert [(t.text, typ) for t, typ in outline.structs["Step"]] == [
+        ("note", "i"), ("vel", "i"), ("name", "S")]
+    assert [(t.text, typ) for t, typ in outline.structs["Mixed"]] == [
+        ("kgain", "k"), ("ipan", "i"), ("level", "k")]
+    line = _pos(doc, "print first.note").line
+    assert outline.member_type("pat.steps[1]", line) == "Step"
+    assert outline.member_type("pat.steps", line) == "Step[]"
+    assert outline.member_type("first.vel", line) == "i"
+    assert outline.member_type("first.nothing", line) is None
+
+
+def test_member_completion_and_hover(kb) -> None:
+    source = (DATA / "structs.csd").read_text().replace(
+        "  print first.note, freq\n", "  print first.note, freq\n  kz = pat.steps[0].\n")
+    doc = Document.from_text("file:///m.csd", source, parse_fn=make_parse_fn())
+    at = _pos(doc, "  kz = pat.steps[0].", len("  kz = pat.steps[0]."))
+    items = completion.complete(doc, kb, at).items
+    assert [i.label for i in items] == ["note", "vel", "name"]
+    assert items[0].detail == "note:i — member of Step"
+    text = hover.hover(doc, kb, _pos(doc, "pat.steps[1].vel", len("pat.steps[1].v"))).contents
+    assert text.value.startswith("**vel** — member of struct `Step`, type `i`")

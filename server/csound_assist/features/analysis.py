@@ -37,6 +37,10 @@ _UDO_NEW = re.compile(r"^\s*opcode\s+(\w+)\s*\((.*?)\)\s*(?::\s*\(?([^)\s]*)\)?)
 # Csound 7 typed names: `freq:i`, `arr:i[]`, `amp@global:k`, `n:Note` (1: `@global`, 2: the type).
 _DECL = re.compile(r"(@global)?:([A-Za-z]\w*(?:\[\])*)")
 _PARAM = re.compile(r"\s*([A-Za-z_]\w*)((?:\[\])*)\s*(?::\s*([A-Za-z]\w*(?:\[\])*))?\s*")
+_STRUCT = re.compile(r"^\s*struct\s+([A-Za-z_]\w*)\s+(.*)$")
+# `note.pitch|`, `notes[0].pitch|`, `phrase.notes[1].|`: the chain of names before a member.
+MEMBER_CHAIN = re.compile(
+    r"(?<![\w$#.])([A-Za-z_]\w*)((?:\[[^\]]*\])*(?:\.[A-Za-z_]\w*(?:\[[^\]]*\])*)*)\.(\w*)$")
 _FOR = re.compile(r"^\s*for\s+([A-Za-z_]\w*)(?::([A-Za-z]\w*))?"
                   r"(?:\s*,\s*([A-Za-z_]\w*)(?::([A-Za-z]\w*))?)?\s+in\b\s*([A-Za-z_]\w*)?")
 _LABEL = re.compile(r"^\s*([A-Za-z_]\w*):(?=\s|$)")
@@ -152,6 +156,8 @@ class Outline:
     labels: list[tuple[Token, Block | None]] = field(default_factory=list)
     score: list[ScoreEvent] = field(default_factory=list)
     comment_blocks: list[tuple[int, int]] = field(default_factory=list)
+    # Csound 7 `struct Note pitch:i, label:S`: each member's name token and type.
+    structs: dict[str, list[tuple[Token, str]]] = field(default_factory=dict)
     _block_starts: list[int] = field(default_factory=list, repr=False)
 
     def block_at(self, line: int) -> Block | None:
@@ -188,6 +194,24 @@ class Outline:
         one its prefix implies."""
         var = self.variable(name, line)
         return var.rate if var is not None and var.rate else rate_of(name)
+
+    def member_type(self, chain: str, line: int) -> str | None:
+        """The type a member chain ends in: `note` → `Note`, `phrase.notes[1]` → `Note`, `n.pitch`
+        → `i` (None when a link is unknown). Indices drop one `[]` each."""
+        parts = re.findall(r"[A-Za-z_]\w*|\[[^\]]*\]", chain)
+        if not parts:
+            return None
+        var = self.variable(parts[0], line)
+        typ = var.type if var is not None else ""
+        for part in parts[1:]:
+            if part.startswith("["):
+                typ = typ[:-2] if typ.endswith("[]") else typ
+                continue
+            members = dict((t.text, mt) for t, mt in self.structs.get(typ, []))
+            if part not in members:
+                return None
+            typ = members[part]
+        return typ or None
 
     def visible_variables(self, line: int) -> list[Variable]:
         block = self.block_at(line)
@@ -414,6 +438,9 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
                 if st is None or by_line is not None and _known_opcode(by_line, opcode_like):
                     st = by_line
         else:
+            if (sm := _STRUCT.match(line)) is not None:
+                out.structs.setdefault(sm.group(1), _struct_members(sm, i))
+                continue
             m = _INSTR.match(line)
             if m:
                 current = _open_block("instr", line, i, raw_lines, m)
@@ -540,6 +567,7 @@ def _structure_query() -> Any:
         (opcode_statement) @statement
         (assignment_statement) @assignment
         (for_statement) @for
+        (struct_definition) @struct
     """)
 
 
@@ -606,6 +634,18 @@ def _tree_structure(
                              [right] if right is not None else [], cols, out)
         if st is not None:
             statements.setdefault(st.line, st)
+    for node in found.get("struct", []):
+        name = node.child_by_field_name("name")
+        if name is None:
+            continue
+        members = []
+        for m in node.children_by_field_name("member"):
+            mname, mtype = m.child_by_field_name("name"), m.child_by_field_name("type")
+            if mname is not None:
+                typ = parsing.node_text(mtype) if mtype is not None else rate_of(
+                    parsing.node_text(mname))
+                members.append((_token(mname, cols), typ))
+        out.structs.setdefault(parsing.node_text(name), members)
     loops: _Loops = {}
     for node in found.get("for", []):
         iterable = node.child_by_field_name("iterable")
@@ -691,6 +731,19 @@ def _define_params(out: Outline, block: Block) -> None:
         _define(out, tok, block, None, "" if typ.startswith("[") else typ)
     if block.params and not block.arg_names:
         block.arg_names = [t.text for t, _ in block.params]
+
+
+def _struct_members(m: re.Match[str], line: int) -> list[tuple[Token, str]]:
+    """`struct Note pitch:i, kgain` read from the line (no tree)."""
+    members, start = [], m.start(2)
+    for part in m.group(2).split(","):
+        pm = _PARAM.fullmatch(part)
+        if pm is not None:
+            col = start + pm.start(1)
+            typ = pm.group(3) or (rate_of(pm.group(1)) + pm.group(2))
+            members.append((Token(pm.group(1), line, col, col + len(pm.group(1))), typ))
+        start += len(part) + 1
+    return members
 
 
 def _for_variables(code: str, line: int) -> tuple[list[tuple[Token, str]], str]:
@@ -861,5 +914,5 @@ def is_number(text: str) -> bool:
 __all__ = [
     "HEADER_VARS", "Block", "Macro", "Outline", "Pos", "ScoreEvent", "Section", "Span", "Statement",
     "Token", "Variable", "blank_code", "build_outline", "identifier_occurrences", "parse_statement",
-    "declared_rate", "rate_of", "split_args", "word_at", "_MACRO_USE",
+    "MEMBER_CHAIN", "declared_rate", "rate_of", "split_args", "word_at", "_MACRO_USE",
 ]

@@ -117,6 +117,12 @@ def _items(doc: Document, kb: Any, ctx: Context, snippets: bool) -> list[types.C
             sort_text=key.zfill(4)) for key, entry in gens.items() if key.isdigit()]
     if kind == "score_field":
         return []
+    if kind == "member":
+        typ = outline.member_type(ctx.member_of, ctx.pos.line)
+        return [types.CompletionItem(label=t.text, kind=KIND.Field,
+                                     detail=f"{t.text}:{mtype} — member of {typ}",
+                                     sort_text=f"0{i:03d}")
+                for i, (t, mtype) in enumerate(outline.structs.get(typ or "", []))]
     counts = _local_counts(outline)
     if kind == "output":
         return _variable_items(outline, ctx, "", counts)

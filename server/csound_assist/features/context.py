@@ -18,6 +18,7 @@ from typing import Any
 from csound_assist.features import kbinfo
 from csound_assist.features.analysis import (
     IDENT,
+    MEMBER_CHAIN,
     Block,
     Outline,
     Statement,
@@ -56,6 +57,7 @@ class Context:
     call: Call | None = None
     top_level: bool = False
     score_fields: list[str] = field(default_factory=list)
+    member_of: str = ""  # kind == "member": the chain before the dot (`note`, `notes[0]`)
 
 
 def in_opaque(doc: Document, outline: Outline, pos: Pos) -> bool:
@@ -166,6 +168,11 @@ def _orc_context(ctx: Context, outline: Outline, kb: Any, before: str) -> Contex
     code_line = outline.code[ctx.pos.line] if ctx.pos.line < len(outline.code) else ""
     code_before = code_line[: len(before)]
     ctx.top_level = ctx.block is None
+    chain = MEMBER_CHAIN.search(code_before)
+    if chain is not None:
+        # Csound 7 `note.|`: the members of the struct the chain names.
+        ctx.kind, ctx.member_of = "member", chain.group(1) + chain.group(2)
+        return ctx
     st = parse_statement(code_before, ctx.pos.line, lambda n: kbinfo.is_opcode(kb, n)
                          or n in outline.udos())
     if st is None or (st.opcode is None and not st.outputs):

@@ -13,6 +13,7 @@ from csound_assist.features import kbinfo
 from csound_assist.features.analysis import (
     HEADER_VARS,
     IDENT,
+    MEMBER_CHAIN,
     Block,
     Outline,
     build_outline,
@@ -53,6 +54,18 @@ def _orc_word(kb: Any, outline: Outline, word: str, pos: Pos, start: int, line: 
         macro = outline.macros.get(word)
         return code_block(f"#define {word} #{macro.body}#") if macro else None
     code = outline.code[pos.line]
+    member = MEMBER_CHAIN.search(code[:start])
+    if member is not None and member.group(3) == "":
+        # Csound 7 `note.pitch`: the member's declaration in its struct.
+        typ = outline.member_type(member.group(1) + member.group(2), pos.line)
+        for tok, mtype in outline.structs.get(typ or "", []):
+            if tok.text == word:
+                return (f"**{word}** — member of struct `{typ}`, type `{mtype}`\n\n"
+                        + code_block(outline.code[tok.line].strip()))
+    if word in outline.structs:
+        tok = next(iter(outline.structs[word]), None)
+        shown = outline.code[tok[0].line].strip() if tok else f"struct {word}"
+        return f"**{word}** — struct type\n\n" + code_block(shown)
     st = outline.statements.get(pos.line)
     # Instrument header: `instr 1, Name`.
     block = outline.block_at(pos.line)
