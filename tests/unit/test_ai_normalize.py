@@ -169,3 +169,34 @@ def test_comparisons_in_code_are_not_tags() -> None:
     fixed = normalize_csd(answer)
     assert "if p4 < 1 && p5 > 8 then" in fixed.text
     assert "; <CsScore> in a comment stays" in fixed.text
+
+
+# Qwen2.5-Coder-1.5B's first answer to a held-out pad prompt set the header inside the instrument
+# ("unexpected SRATE_TOKEN") and left <CsInstruments> out.
+HEADER_IN_INSTR = """\
+<CsoundSynthesizer>
+instr 1
+    sr = 44100 ; Sample rate
+    ksmps = 100 ; Number of samples per block
+    nchnls = 2 ; Number of channels
+    asig vco2 0.2, 110
+    outs asig, asig
+endin
+<CsScore>
+i 1 0 4
+</CsScore>
+</CsoundSynthesizer>
+"""
+
+
+@needs_csound
+async def test_header_inside_an_instrument_moves_to_the_orchestra_header() -> None:
+    before, _ = await compile_errors(HEADER_IN_INSTR)
+    assert before
+    fixed = normalize_csd(HEADER_IN_INSTR)
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)
+    orc = fixed.text.split("<CsInstruments>")[1].split("instr 1")[0]
+    assert "sr = 44100 ; Sample rate" in orc and "ksmps = 100" in orc and "0dbfs = 1" in orc
+    assert fixed.text.count("sr = 44100") == 1
+    assert any(c.startswith("moved the header out of the instrument") for c in fixed.changes)

@@ -56,6 +56,7 @@ def normalize_csd(answer: str, *, static_fixes: bool = True) -> Normalized:
     text = _fix_tags(text, changes)
     text = _ensure_structure(text, changes)
     text = _fix_tags(text, changes)  # XML blocks are found only inside <CsInstruments>
+    text = _hoist_header(text, changes)
     if static_fixes:
         text = _static_fixes(text, changes)
     text = text.strip("\n") + "\n" if text.strip() else ""
@@ -260,6 +261,47 @@ def _insert_score(text: str, changes: list[str]) -> str:
     score = _default_score(orc, changes)
     lines[at:at] = ["<CsScore>", *score.split("\n"), "</CsScore>"]
     return "\n".join(lines)
+
+
+# --- header assignments inside an instrument ---------------------------------------------------
+
+_HEADER_LINE = re.compile(r"^\s*(sr|kr|ksmps|nchnls|nchnls_i|0dbfs|A4)\s*=\s*[^\s;]+")
+
+
+def _hoist_header(text: str, changes: list[str]) -> str:
+    """`sr = 44100` inside `instr 1` ("unexpected SRATE_TOKEN") moves to the orchestra header,
+    unless the header already sets it."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if "<CsInstruments>" in ln), None)
+    if start is None:
+        return text
+    depth, moved, keep, globals_ = 0, [], [], set()
+    for i, line in enumerate(lines):
+        if i <= start or "</CsInstruments>" in line:
+            keep.append(line)
+            continue
+        word = line.split(";", 1)[0].split()[:1]
+        if word and word[0] in ("instr", "opcode"):
+            depth += 1
+        elif word and word[0] in ("endin", "endop"):
+            depth = max(0, depth - 1)
+        m = _HEADER_LINE.match(line)
+        if m and depth == 0:
+            globals_.add(m.group(1))
+        if m and depth > 0:
+            moved.append((m.group(1), line.strip()))
+            continue
+        keep.append(line)
+    if not moved:
+        return text
+    hoisted = []
+    for name, line in moved:
+        if name not in globals_:
+            globals_.add(name)
+            hoisted.append(line)
+    changes.append("moved the header out of the instrument: " + "; ".join(ln for _n, ln in moved))
+    at = start + 1
+    return "\n".join([*keep[:at], *hoisted, *keep[at:]])
 
 
 # --- static checks' quick fixes -----------------------------------------------------------------
