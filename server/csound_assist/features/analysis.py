@@ -674,12 +674,16 @@ def _tree_statement(node: Any, name_node: Any, outputs: list[Any], inputs: list[
         if name is None or name.type != "identifier":
             return None  # `$M = …`: leave macros to the line parser
         outs.append(_token(name, cols))
-        typ = o.child_by_field_name("type") if o.type == "output" else None
+        if o.type != "output" or o.named_child_count == 1:  # a plain name: the common case
+            types.append("")
+            scopes.append(False)
+            continue
+        typ = o.child_by_field_name("type")
         # `arr:i[]` reads as type `i` and an empty subscript: the type is `i[]`.
         dims = "[]" * sum(1 for sub in o.children_by_field_name("index")
                           if sub.child_by_field_name("index") is None) if typ is not None else ""
         types.append(parsing.node_text(typ) + dims if typ is not None else "")
-        scopes.append(o.type == "output" and o.child_by_field_name("scope") is not None)
+        scopes.append(o.child_by_field_name("scope") is not None)
     if (not outputs and len(inputs) == 1 and inputs[0].type == "macro_use"
             and inputs[0].child_by_field_name("arguments") is not None):
         return None  # `a1 $OSC(440)`: the macro may expand to the opcode; the line reading stands
