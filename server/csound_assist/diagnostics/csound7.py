@@ -83,19 +83,33 @@ def first_construct(source: bytes, tree: object | None = None) -> Construct | No
     text = source.decode("utf-8", errors="replace")
     if _HINT.search(text) is None:
         return None
+    from tree_sitter import QueryCursor
+
     from csound_assist import parsing
 
     root = (tree if tree is not None else parsing.parse(source)).root_node  # type: ignore[attr-defined]
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in ("score", "score_element", "options_element", "raw_element", "comment"):
-            continue
-        kind = _kind(node)
-        if kind is not None:
-            return _construct(kind, node, source)
-        stack.extend(reversed(node.children))
-    return None
+    # One query in C over the tree (a Python walk costs ~0.1 s on a 5,000-line file).
+    captures = QueryCursor(_query()).captures(root)  # type: ignore[arg-type]
+    found = [n for nodes in captures.values() for n in nodes]
+    if not found:
+        return None
+    first = min(found, key=lambda n: n.start_byte)
+    return _construct(_kind(first) or "Csound 7 syntax", first, source)
+
+
+@lru_cache(maxsize=1)
+def _query() -> object:
+    from tree_sitter import Query
+
+    from csound_assist import parsing
+
+    patterns = "\n".join(f"({t}) @c" for t in _CONSTRUCTS)
+    return Query(parsing.language(), patterns + """
+        (output scope: (_)) @c
+        (output type: (_)) @c
+        (udo_definition parameters: (_)) @c
+        (udo_definition returns: (_)) @c
+    """)
 
 
 def _construct(kind: str, node: Node, source: bytes) -> Construct:
