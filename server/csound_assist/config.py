@@ -110,6 +110,8 @@ class EditorConfig:
     diagnostics_on: str = field(default="type", metadata=_choice("type", "save"))
     inline_completions: bool = True
     inline_debounce_ms: int = field(default=250, metadata=_range(0, 5000))
+    # Compile each inline suggestion in place and drop it when it adds a compiler error.
+    inline_compile_check: bool = True
     max_file_bytes: int = field(default=2_000_000, metadata=_range(10_000, 100_000_000))
 
 

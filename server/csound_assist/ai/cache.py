@@ -69,5 +69,9 @@ class PrefixCache:
         self.misses += 1
         return None
 
+    def discard(self, prefix: str, suffix: str) -> None:
+        """Forget the entry made at exactly this prefix and suffix (a suggestion found wrong)."""
+        self._entries.pop(self._key(prefix, suffix[:SUFFIX_KEY]), None)
+
     def clear(self) -> None:
         self._entries.clear()

@@ -2,18 +2,23 @@
 
 Order of work per request: the prefix cache answers first (before any debounce); automatic
 requests with more than 8 characters right of the cursor are refused; then an adaptive debounce;
-then the model. A newer request for the same document cancels the older one, and cancelling
-closes the model stream, which stops generation. `csound/feedback` records accepted/rejected
-suggestions (see lsp/README.md).
+then the model; then the suggestion is compiled in place (`ai.compile_gate`, through the
+diagnostics' compiler) and dropped when it adds a compiler error. A newer request for the same
+document cancels the older one, and cancelling closes the model stream, which stops generation.
+`csound/feedback` records accepted/rejected suggestions (see lsp/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from loguru import logger
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
+from csound_assist.ai import compile_gate
 from csound_assist.ai.complete import should_auto_trigger
 from csound_assist.ai.context import cursor_context
 from csound_assist.ai.runtime import AIRuntime
@@ -92,7 +97,12 @@ def register(ls: CsoundLanguageServer) -> None:
             if automatic:
                 debounce = rt.debounce.setdefault(uri, _debounce(ls))
                 await asyncio.sleep(debounce.next_delay() / 1000)
-            return (await rt.completer.complete(text, offset)).text
+            suggestion = (await rt.completer.complete(text, offset)).text
+            if suggestion and not await compiles_in_place(ls, uri, text, offset, suggestion):
+                ctx = cursor_context(text, offset)
+                rt.completer.cache.discard(ctx.prefix, ctx.suffix)
+                return ""
+            return suggestion
 
         task = asyncio.ensure_future(run())
         rt.pending[uri] = task
@@ -140,6 +150,23 @@ def register(ls: CsoundLanguageServer) -> None:
         rt.completer.recent.add(text.decode("utf-8", "replace")[:200], key=(doc.uri, line))
 
     ls.documents.on_change(remember_edit)
+
+
+async def compiles_in_place(
+    ls: CsoundLanguageServer, uri: str, text: str, offset: int, suggestion: str
+) -> bool:
+    """Whether the suggestion may be shown: it adds no compiler error to the buffer (see
+    ai.compile_gate), checked by the diagnostics' compiler (the warm worker when it runs)."""
+    runner = getattr(ls, "diagnostics_runner", None)
+    if not ls.config.editor.inline_compile_check or runner is None:
+        return True
+    fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+    verdict = await compile_gate.judge(runner.checker, f"{uri}#inline", text, offset, suggestion,
+                                       Path(fs_path) if fs_path else None)
+    if not verdict.keep:
+        logger.debug("inline suggestion dropped after compiling it ({:.0f} ms): {}",
+                     verdict.ms, verdict.reason)
+    return verdict.keep
 
 
 def _debounce(ls: CsoundLanguageServer) -> Any:
