@@ -352,3 +352,22 @@ def test_member_completion_and_hover(kb) -> None:
     assert items[0].detail == "note:i — member of Step"
     text = hover.hover(doc, kb, _pos(doc, "pat.steps[1].vel", len("pat.steps[1].v"))).contents
     assert text.value.startswith("**vel** — member of struct `Step`, type `i`")
+
+
+def test_structs_are_symbols(kb) -> None:
+    from csound_assist.features import symbols
+
+    doc = _doc(DATA / "structs.csd")
+    found = {s.name: s for s in _walk(symbols.document_symbols(doc, kb))}
+    step = found["struct Step"]
+    assert step.kind == lsp.SymbolKind.Struct
+    assert [(c.name, c.detail) for c in step.children] == [("note", "i"), ("vel", "i"),
+                                                           ("name", "S")]
+    ws = symbols.workspace_symbols([doc], "pattern", kb)
+    assert [w.name for w in ws] == ["struct Pattern"]
+
+
+def _walk(items):
+    for item in items:
+        yield item
+        yield from _walk(item.children or [])

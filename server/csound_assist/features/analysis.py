@@ -158,6 +158,7 @@ class Outline:
     comment_blocks: list[tuple[int, int]] = field(default_factory=list)
     # Csound 7 `struct Note pitch:i, label:S`: each member's name token and type.
     structs: dict[str, list[tuple[Token, str]]] = field(default_factory=dict)
+    struct_names: dict[str, Token] = field(default_factory=dict)  # where each is defined
     _block_starts: list[int] = field(default_factory=list, repr=False)
 
     def block_at(self, line: int) -> Block | None:
@@ -440,6 +441,8 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         else:
             if (sm := _STRUCT.match(line)) is not None:
                 out.structs.setdefault(sm.group(1), _struct_members(sm, i))
+                out.struct_names.setdefault(sm.group(1), Token(sm.group(1), i, sm.start(1),
+                                                               sm.end(1)))
                 continue
             m = _INSTR.match(line)
             if m:
@@ -646,6 +649,7 @@ def _tree_structure(
                     parsing.node_text(mname))
                 members.append((_token(mname, cols), typ))
         out.structs.setdefault(parsing.node_text(name), members)
+        out.struct_names.setdefault(parsing.node_text(name), _token(name, cols))
     loops: _Loops = {}
     for node in found.get("for", []):
         iterable = node.child_by_field_name("iterable")

@@ -74,6 +74,13 @@ def _flat_symbols(doc: Document, outline: Outline) -> list[tuple[int, types.Docu
         out.append((macro.token.line, types.DocumentSymbol(
             name=f"${macro.name}", kind=SK.Constant, range=lsp_range(doc, macro.token.span),
             selection_range=lsp_range(doc, macro.token.span), detail=macro.body[:60])))
+    for name, tok in outline.struct_names.items():  # Csound 7 struct types, members inside
+        members = [types.DocumentSymbol(
+            name=m.text, kind=SK.Field, detail=mtype, range=lsp_range(doc, m.span),
+            selection_range=lsp_range(doc, m.span)) for m, mtype in outline.structs.get(name, [])]
+        out.append((tok.line, types.DocumentSymbol(
+            name=f"struct {name}", kind=SK.Struct, range=line_range(doc, tok.line, tok.line),
+            selection_range=lsp_range(doc, tok.span), children=members)))
     for var in outline.globals.values():
         if var.block is not None:
             continue
@@ -101,6 +108,11 @@ def workspace_symbols(docs: Iterable[Document], query: str, kb: Any = None,
             out.append(types.WorkspaceSymbol(
                 name=name, kind=SK.Class if block.kind == "instr" else SK.Function,
                 location=types.Location(uri=doc.uri, range=lsp_range(doc, sel))))
+        for name, tok in outline.struct_names.items():
+            if not query or query in f"struct {name}".lower():
+                out.append(types.WorkspaceSymbol(
+                    name=f"struct {name}", kind=SK.Struct,
+                    location=types.Location(uri=doc.uri, range=lsp_range(doc, tok.span))))
         for macro in outline.macros.values():
             if not query or query in macro.name.lower():
                 out.append(types.WorkspaceSymbol(
