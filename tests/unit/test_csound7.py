@@ -371,3 +371,29 @@ def _walk(items):
     for item in items:
         yield item
         yield from _walk(item.children or [])
+
+
+def test_textmate_patterns_for_csound7() -> None:
+    import json
+
+    grammar = json.loads((Path(__file__).resolve().parents[2] / "grammar" / "textmate" /
+                          "csound.tmLanguage.json").read_text())
+    repo = grammar["repository"]
+
+    def first(key: str, needle: str) -> re.Pattern[str]:
+        return re.compile(next(p["match"] for p in repo[key]["patterns"]
+                               if needle in p.get("comment", "") or needle in p.get("name", "")))
+
+    typed = first("variables", "typed name")
+    assert typed.search("amp@global:k init 0").groups() == ("amp", "@global", ":", "k")
+    assert typed.search("arr:i[] = [1]").group(4) == "i[]"
+    assert typed.search("x = linen:a(1, 0, p3, .01)") is None  # a call type, not a declaration
+    assert typed.search("loop: kx = 1") is None  # a label
+    member = first("variables", "struct member")
+    assert member.search("a = ns[0].vel").group(2) == "vel" and member.search("x = 1.5") is None
+    udo = first("blocks", "opcode Name(")
+    m = udo.match("opcode Sine(amp:k, freq:k):(a,a)")
+    assert (m.group(2), m.group(4), m.group(7)) == ("Sine", "amp:k, freq:k", "(a,a)")
+    loop = first("control", "for x")
+    assert loop.search("  for note:i, n:i in notes do").group(3) == "in"
+    assert loop.search("  ain in") is None  # `in` the opcode
