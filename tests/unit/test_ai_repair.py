@@ -184,3 +184,20 @@ def test_borrow_reports_what_no_source_defines() -> None:
     answer = csd("instr 1\n  a1 poscil 0.3, 330, giNowhere\n  outs a1, a1\nendin")
     borrowed = borrow_globals(answer, [Source("x", "", "giOther ftgen 0, 0, 16, 10, 1")])
     assert borrowed.text == answer and borrowed.lines == [] and borrowed.missing == ["giNowhere"]
+
+
+@needs_csound
+async def test_the_repaired_code_stands_in_for_the_answer_in_the_repair_turn() -> None:
+    config = Config()
+    broken = XML_ANSWER.replace("oscili 0.2, 440", "oscili 0.2, 440, giNowhere")
+    model = Recording([broken, f"```csound\n{csd(GOOD_ORC)}```"])
+    service = ModelService(config, backend=model)
+    result = await generate_csd(service, "a sine", check=CountingCheck(config))
+    assert result.ok and result.rounds == 2
+    said, repair = model.requests[1][0][-2:]
+    assert said.role == "assistant" and "instr 1" in said.content and "<instr" not in said.content
+    assert "I fixed the mechanical problems in your answer (line" in repair.content
+    # The error's line number is a line of the code the model is shown.
+    code = said.content.split("```csound\n")[1].split("```")[0].split("\n")
+    line = int(repair.content.split("first error:\n```\nline ")[1].split(":")[0])
+    assert "giNowhere" in code[line - 1]

@@ -149,8 +149,10 @@ async def generate_csd(
         result.log.append(_round_log(attempt + 1, notes, feedback))
         if on_round is not None:
             on_round(attempt + 1, feedback)
+        # The repaired code stands in for the answer: what the error's line number refers to.
+        said = f"```csound\n{csd.strip()}\n```" if normalized.code_changes else answer
         follow_up = [
-            Message("assistant", answer),
+            Message("assistant", said),
             repair_message(
                 csd,
                 feedback,

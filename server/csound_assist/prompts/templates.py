@@ -181,9 +181,12 @@ def repair_message(
             "it: change the line the error points at."
         )
     if changes:
+        # The caller shows the repaired code as the assistant's last turn: line numbers refer to
+        # it, and the prompt does not carry the code twice.
+        listed = "; ".join(changes[:6]) + ("; …" if len(changes) > 6 else "")
         parts.append(
-            "I already fixed the mechanical problems (CSD tags, block syntax, header); the code "
-            f"is now:\n```csound\n{code.strip()}\n```"
+            f"I fixed the mechanical problems in your answer ({listed}); the code above is what "
+            "I compiled."
         )
     lead = "It still fails to compile." if changes else "The code fails to compile."
     parts.append(f"{lead} Csound's first error:\n```\n{error.strip()}\n```")
