@@ -397,3 +397,15 @@ def test_textmate_patterns_for_csound7() -> None:
     loop = first("control", "for x")
     assert loop.search("  for note:i, n:i in notes do").group(3) == "in"
     assert loop.search("  ain in") is None  # `in` the opcode
+
+
+def test_unknown_opcodes_in_a_csound7_file_are_warnings() -> None:
+    if csound7.installed_major(default_table().version) != 6:
+        pytest.skip("needs Csound 6")
+    text = "instr 1\n  level:k = 1\n  exitnowk(-1)\n  printk2 level\nendin\n"
+    (diag,) = [d for d in static_checks(text, "u.orc") if d.code == Code.UNKNOWN_OPCODE]
+    assert diag.severity == lsp.DiagnosticSeverity.Warning
+    assert "or an opcode of Csound 7" in diag.message
+    plain = text.replace("level:k = 1", "klevel = 1").replace("printk2 level", "printk2 klevel")
+    (diag6,) = [d for d in static_checks(plain, "u.orc") if d.code == Code.UNKNOWN_OPCODE]
+    assert diag6.severity == lsp.DiagnosticSeverity.Error

@@ -215,6 +215,23 @@ def renamed_opcode(text: str, installed: Container[str], version: str, line: int
     )
 
 
+def unlisted(text: str, version: str, diag: lsp.Diagnostic) -> lsp.Diagnostic:
+    """An unknown opcode in a Csound 7 file checked against a Csound 6: it may be one of Csound
+    7's own, which the installed Csound cannot list, so it is a warning that says so."""
+    major = installed_major(version)
+    if major is None or major >= 7 or not uses_csound7(text):
+        return diag
+    diag.severity = lsp.DiagnosticSeverity.Warning
+    diag.message += (f" (or an opcode of Csound 7, which this file is written for: the installed "
+                     f"Csound {_short(version)} cannot tell)")
+    return diag
+
+
+def _short(version: str) -> str:
+    m = re.match(r"\s*(\d+(?:\.\d+)*)", version)
+    return m.group(1) if m else version.strip()
+
+
 def collapse(compiled: list[lsp.Diagnostic], static: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
     """With the Csound 7 note among `static`, the compiler's errors are dropped (a failed check,
     such as csound missing or timing out, stays) and the note quotes the first of them."""

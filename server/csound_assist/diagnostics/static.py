@@ -380,7 +380,8 @@ def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
                 yield renamed
             elif not handled:
                 rates = [var_rate(o.text) for o in st.outputs]
-                yield _unknown(ctx, tok, len(st.outputs), len(st.args), rates)
+                yield csound7.unlisted(ctx.text, ctx.table.version,
+                                       _unknown(ctx, tok, len(st.outputs), len(st.args), rates))
         for arg in st.args:  # function calls inside expressions: `abs(k1)`, `ampdbb(-6)`
             for m in re.finditer(r"(?<![\w$#.])([A-Za-z_]\w*)\s*\(", arg.text):
                 name = m.group(1)
@@ -392,7 +393,8 @@ def check_unknown_opcodes(ctx: Context) -> Iterator[lsp.Diagnostic]:
                 if renamed is not None:
                     yield renamed
                 elif not handled:
-                    yield _unknown(ctx, call, 1, -1, [])
+                    yield csound7.unlisted(ctx.text, ctx.table.version,
+                                           _unknown(ctx, call, 1, -1, []))
 
 
 KEYWORDS_IN_EXPR = frozenset({"then", "ithen", "kthen", "if", "elseif", "while", "until", "do"})
