@@ -406,6 +406,7 @@ def test_unknown_opcodes_in_a_csound7_file_are_warnings() -> None:
     (diag,) = [d for d in static_checks(text, "u.orc") if d.code == Code.UNKNOWN_OPCODE]
     assert diag.severity == lsp.DiagnosticSeverity.Warning
     assert "or an opcode of Csound 7" in diag.message
+    assert not any(f["preferred"] for f in (diag.data or {}).get("fixes", []))
     plain = text.replace("level:k = 1", "klevel = 1").replace("printk2 level", "printk2 klevel")
     (diag6,) = [d for d in static_checks(plain, "u.orc") if d.code == Code.UNKNOWN_OPCODE]
     assert diag6.severity == lsp.DiagnosticSeverity.Error

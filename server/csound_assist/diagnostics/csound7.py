@@ -222,6 +222,9 @@ def unlisted(text: str, version: str, diag: lsp.Diagnostic) -> lsp.Diagnostic:
     if major is None or major >= 7 or not uses_csound7(text):
         return diag
     diag.severity = lsp.DiagnosticSeverity.Warning
+    if isinstance(diag.data, dict):  # no "did you mean" is sure enough for Fix all here
+        for fix in diag.data.get("fixes", []):
+            fix["preferred"] = False
     diag.message += (f" (or an opcode of Csound 7, which this file is written for: the installed "
                      f"Csound {_short(version)} cannot tell)")
     return diag
