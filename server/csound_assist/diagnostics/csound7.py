@@ -5,6 +5,10 @@ Csound 6 stops at the first construct it does not know (`freq:i = p4`, `opcode S
 after it. When the installed Csound is older than 7 and the tree shows a Csound 7 construct, the
 static checks say so once, naming the first construct and the installed version, and `merge`
 drops the compiler's errors for that file (their words stay in the message).
+
+The opcode side: in a Csound 7 file Csound 7's own opcodes and new names count as opcodes, and an
+opcode the installed Csound does not list is a warning (it may be Csound 7's); in a Csound 6 file
+a Csound 7 name says which name the installed Csound knows (`zdfladder` → `zdf_ladder`).
 """
 
 from __future__ import annotations
@@ -129,8 +133,7 @@ def _construct(kind: str, node: Node, source: bytes) -> Construct:
 
 def note(version: str, construct: Construct) -> lsp.Diagnostic:
     """The one diagnostic that replaces the Csound 6 compiler's errors."""
-    shown = m.group(0) if (m := re.match(r"\s*(\d+(?:\.\d+)*)", version)) else version
-    version = shown.strip()
+    version = _short(version)
     return diagnostic(
         construct.line, construct.start, construct.end,
         f"This file uses Csound 7 syntax ({construct.what} `{construct.text}`, line "
@@ -197,7 +200,7 @@ def renamed_opcode(text: str, installed: Container[str], version: str, line: int
         return False, None
     if uses_csound7(text):
         return True, None
-    shown = m.group(1) if (m := re.match(r"\s*(\d+(?:\.\d+)*)", version)) else "installed"
+    shown = _short(version)
     if old is None:
         return True, diagnostic(
             line, start, start + len(name),
