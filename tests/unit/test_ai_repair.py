@@ -201,3 +201,17 @@ async def test_the_repaired_code_stands_in_for_the_answer_in_the_repair_turn() -
     code = said.content.split("```csound\n")[1].split("```")[0].split("\n")
     line = int(repair.content.split("first error:\n```\nline ")[1].split(":")[0])
     assert "giNowhere" in code[line - 1]
+
+
+@needs_csound
+async def test_a_new_answer_with_the_same_error_also_varies_the_next_request() -> None:
+    config = Config()
+    again = UNDEFINED.replace("i 1 0 1", "i 1 0 1 ; the same, with a comment")
+    model = Recording([UNDEFINED, again, csd(GOOD_ORC)])
+    check = CountingCheck(config)
+    result = await generate_csd(ModelService(config, backend=model), "a sine", check=check)
+    assert result.ok and result.rounds == 3 and len(check.texts) == 3
+    assert result.repeats == 1
+    samplings = [s for _m, s in model.requests]
+    assert samplings[1].seed is None and samplings[2].seed is not None
+    assert "same error, on the same line" in model.requests[2][0][-1].content

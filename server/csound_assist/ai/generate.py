@@ -46,7 +46,7 @@ class GenerateResult:
     answers: list[str] = field(default_factory=list)
     # Per round: what the normaliser and the borrowing changed, and what happened.
     log: list[str] = field(default_factory=list)
-    repeats: int = 0  # answers equal to an earlier one
+    repeats: int = 0  # answers equal to an earlier one, or failing with an earlier error
 
 
 async def _answer(
@@ -120,20 +120,14 @@ async def generate_csd(
         csd = normalized.text
         notes = [f"normalised: {c}" for c in normalized.code_changes]
         repeated = csd in seen or answer in result.answers[:-1]
+        stuck = False  # a new answer with the error of the last round, at the same line
         if "<CsoundSynthesizer>" not in csd:
             error = "the answer contained no complete <CsoundSynthesizer> document"
             feedback, hint = error, ""
         elif repeated:
-            result.repeats += 1
             feedback = seen.get(csd, result.error)
             error, hint = feedback, ""
             notes.append("the same answer as an earlier round: not compiled again")
-            sampling, reordered = _vary(service, result.repeats, sources, shown)
-            if reordered != shown:
-                shown = reordered
-                base = generate_messages(
-                    description, sources=shown, cheatsheet=cheatsheet, num_ctx=num_ctx
-                )
         else:
             csd, compiled, borrowed = await _settle(csd, sources, check)
             notes += borrowed
@@ -144,7 +138,19 @@ async def generate_csd(
             feedback = compiled.feedback
             error = compiled.message or feedback
             hint = _hint(compiled, csd, sources)
+            stuck = feedback in seen.values()
+            if stuck:
+                notes.append("the same error as an earlier round")
             seen[csd] = feedback
+        if repeated or stuck:
+            # Asking the same way again gets the same answer: vary sampling, then the examples.
+            result.repeats += 1
+            sampling, reordered = _vary(service, result.repeats, sources, shown)
+            if reordered != shown:
+                shown = reordered
+                base = generate_messages(
+                    description, sources=shown, cheatsheet=cheatsheet, num_ctx=num_ctx
+                )
         result.error = error
         result.log.append(_round_log(attempt + 1, notes, feedback))
         if on_round is not None:
@@ -158,6 +164,7 @@ async def generate_csd(
                 feedback,
                 changes=normalized.code_changes,
                 repeated=repeated,
+                stuck=stuck,
                 hint=hint,
             ),
         ]

@@ -169,6 +169,7 @@ def repair_message(
     *,
     changes: Sequence[str] = (),
     repeated: bool = False,
+    stuck: bool = False,
     hint: str = "",
 ) -> Message:
     """The follow-up turn of a compile/repair loop: the compiler's first error on the last
@@ -179,6 +180,11 @@ def repair_message(
         parts.append(
             "That answer is the same as an earlier one, which does not compile. Do not repeat "
             "it: change the line the error points at."
+        )
+    elif stuck:
+        parts.append(
+            "This answer has the same error, on the same line, as the one before: that line "
+            "must change (rewrite it, move it or remove it)."
         )
     if changes:
         # The caller shows the repaired code as the assistant's last turn: line numbers refer to
