@@ -301,13 +301,55 @@ def latency_lines(lat: Latency, count: int) -> list[str]:
     return lines
 
 
+def bounds_bench(runs: int = 3) -> list[str]:
+    """`csound-assist check` (a whole CLI process, as a user runs it) on a CSD whose orchestra
+    includes /dev/zero, a FIFO nobody writes, and a 1 GB (sparse) file: wall time to the
+    diagnostic. Unbounded, the first read without end and the second blocked forever."""
+    import os
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.mkfifo(folder / "pipe.inc")
+        with (folder / "huge.inc").open("wb") as fh:
+            fh.truncate(1 << 30)
+        for include in ("/dev/zero", "pipe.inc", "huge.inc"):
+            (folder / "x.csd").write_text(
+                "<CsoundSynthesizer>\n<CsInstruments>\nsr = 44100\nksmps = 32\nnchnls = 2\n"
+                f'0dbfs = 1\n#include "{include}"\ninstr 1\n  a1 vco2 0.1, 440\n  outs a1, a1\n'
+                "endin\n</CsInstruments>\n<CsScore>\ni 1 0 1\n</CsScore>\n</CsoundSynthesizer>\n"
+            )
+            times, said = [], ""
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                proc = subprocess.run(
+                    [sys.executable, "-m", "csound_assist", "check", "x.csd"], cwd=folder,
+                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                    check=False,
+                )
+                times.append(time.perf_counter() - t0)
+                said = next((ln for ln in proc.stdout.splitlines() if "unreadable-include" in ln),
+                            "(no diagnostic)")
+            rows.append(f"| `#include \"{include}\"` | {statistics.median(times):.2f} s | "
+                        f"{max(times):.2f} s | {said.split('] ', 1)[-1]} |")
+    return [
+        f"`csound-assist check` on a file with a hostile include, {runs} runs each (a whole CLI "
+        "process, Python start-up included; goal ≤ 1 s):",
+        "",
+        "| include | median | max | diagnostic |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+
+
 async def main_async(args: argparse.Namespace) -> str:
     examples = sorted(Path(args.examples).glob("*.csd"))
     rnd = random.Random(args.seed)
     if args.latency_only:
         lat_files = rnd.sample(examples, min(args.latency_files, len(examples)))
         lat = await latency_bench(lat_files)
-        return "\n".join(["## Diagnostics (latency only)", "", *latency_lines(lat, len(lat_files))])
+        return "\n".join(["## Diagnostics (latency only)", "", *latency_lines(lat, len(lat_files)),
+                          "", *bounds_bench()])
     t0 = time.perf_counter()
     bases = await compiling(examples)
     t_filter = time.perf_counter() - t0
@@ -347,6 +389,8 @@ async def main_async(args: argparse.Namespace) -> str:
         f"static *error* (false positives, by code: {fp_detail or 'none'}).",
         "",
         *latency_lines(lat, len(lat_files)),
+        "",
+        *bounds_bench(),
     ]
     return "\n".join(lines)
 
