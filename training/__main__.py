@@ -1,10 +1,12 @@
-"""`python -m training <verb> --config training/recipes/<run>.yaml` — four thin verbs."""
+"""`python -m training <verb> --config training/recipes/<run>.yaml` — thin verbs."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from loguru import logger
 
@@ -37,6 +39,33 @@ def _export(cfg: RunConfig) -> None:
     print(f"{cfg.export.tag} → {result['dir']}")
 
 
+def _check_base(cfg: RunConfig) -> None:
+    from training.modeling import gguf_agreement
+
+    report = gguf_agreement(cfg.model, threads=cfg.train.threads)
+    out = Path(cfg.train.output_dir) / "base_check.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(
+        f"{report['gguf']}: next-token agreement {report['agreement']:.1%} over "
+        f"{report['positions']} positions of {report['prompts']} prompts "
+        f"(last token {report['last_token_agreement']:.0%}, same tokenization "
+        f"{report['same_tokenization']}/{report['prompts']}) → {out}"
+    )
+
+
+def _measure(cfg: RunConfig) -> None:
+    from training.throughput import measure, write_report
+
+    report = measure(cfg)
+    out = write_report(report, Path(cfg.train.output_dir) / "throughput.json")
+    for r in report["results"]:
+        print(
+            f"{r['label']:<28} {r['seconds_per_step']:>7.1f} s/step {r['tokens_per_s']:>7.1f} tok/s"
+        )
+    print(out)
+
+
 def _eval(cfg: RunConfig, only: list[str] | None = None) -> None:
     from training.evaluate import evaluate
 
@@ -45,6 +74,11 @@ def _eval(cfg: RunConfig, only: list[str] | None = None) -> None:
 
 
 VERBS: dict[str, tuple[Callable[[RunConfig], None], str]] = {
+    "check-base": (_check_base, "the dequantized GGUF base vs llama.cpp: next-token agreement"),
+    "measure": (
+        _measure,
+        "LoRA step throughput on this CPU: fp32/bf16, sequence length, checkpointing",
+    ),
     "build-data": (_build_data, "build the compiler-verified dataset"),
     "train": (_train, "LoRA fine-tuning (Unsloth QLoRA on CUDA, peft LoRA fp32 on CPU)"),
     "export": (_export, "merge the LoRA, write GGUF + Modelfile + model card"),

