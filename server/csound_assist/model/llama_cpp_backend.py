@@ -117,7 +117,11 @@ class LlamaCppBackend:
             )
         self.path = path
         self.num_ctx = num_ctx
-        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
+        # Decoding one token is memory-bound and its threads wait on each other at every layer:
+        # half the cores decode, all of them (up to 8) read the prompt, llama.cpp's own default.
+        cores = os.cpu_count() or 1
+        self.threads = threads or max(1, min(8, cores // 2))
+        self.threads_batch = threads or max(1, min(8, cores))
         self._fim_template = fim_template
         self.deadlines = deadlines or Deadlines()
         self.origin = origin or str(path)
@@ -143,6 +147,11 @@ class LlamaCppBackend:
     def _model(self) -> Any:
         with self._load_lock:
             if self._llm is None:
+                # ggml's OpenMP threads spin at every barrier by default; on a shared or busy
+                # CPU a spinning thread starves the one doing the work (SmolLM2 here, 2 threads,
+                # a loaded machine: 100 tokens in 81 s spinning, 5 s passive). Before the import:
+                # libgomp reads it once.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 from llama_cpp import Llama  # heavy import, only when the model is used
 
                 logger.info("loading GGUF {} (n_ctx={})", self.path.name, self.num_ctx)
@@ -151,6 +160,7 @@ class LlamaCppBackend:
                         model_path=str(self.path),
                         n_ctx=self.num_ctx,
                         n_threads=self.threads,
+                        n_threads_batch=self.threads_batch,
                         verbose=False,
                     )
                 except Exception as exc:  # noqa: BLE001 — llama.cpp raises ValueError/RuntimeError
