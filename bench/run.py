@@ -19,8 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"run.py", "fuzz.py"}
-#: Areas too long for every `make bench` (setup: most of an hour); run when named.
-ON_REQUEST = {"setup"}
+#: Areas too long for every `make bench` (setup: most of an hour; model_quality: hours with every
+#: arm — `bench/run.py model_quality`, sizes via MODEL_QUALITY_ARGS); run when named.
+ON_REQUEST = {"setup", "model_quality"}
 ORDER = ["knowledge", "grammar", "lsp", "diagnostics", "retrieval", "ai"]
 
 
