@@ -140,3 +140,20 @@ def test_include_cycles_and_depth_end(tmp_path: Path) -> None:
     (tmp_path / "b.inc").write_text('#include "a.inc"\n')
     resolved = includes.resolve('#include "a.inc"\n', tmp_path)
     assert len(resolved.texts) == 2 and not resolved.refused and not resolved.unresolved
+
+
+def test_includestr_macros_from_options_and_chains_are_expanded_or_refused(tmp_path: Path) -> None:
+    text = (
+        "<CsOptions>\n--omacro:X=/dev/zero\n</CsOptions>\n"
+        '#includestr "$X"\n'
+        "#define A #/dev#\n#define B #$A/zero#\n"
+        '#includestr "$B"\n'
+        '#includestr "$NOWHERE/x.udo"\n'
+        '#include "literal$dollar.inc"\n'
+    )
+    refused = includes.resolve(text, tmp_path).refused
+    assert [(r.include.line, r.message) for r in refused] == [
+        (3, "/dev/zero is a device, not a file"),
+        (6, "/dev/zero is a device, not a file"),
+        (7, "$NOWHERE/x.udo uses a macro the check cannot resolve"),
+    ]

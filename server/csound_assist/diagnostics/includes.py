@@ -21,8 +21,10 @@ from pathlib import Path
 from csound_assist import files
 
 _DIRECTIVE = re.compile(r"#include(str)?[ \t]*(\S)")
-# `#define NAME #body#` without arguments: enough to expand the usual `#includestr "$DIR/x.udo"`.
+# `#define NAME #body#` without arguments and `--omacro:NAME=value` (kept from <CsOptions>):
+# enough to expand the usual `#includestr "$DIR/x.udo"`.
 _DEFINE = re.compile(r"#[ \t]*define[ \t]+(\w+)[ \t]*#([^#]*)#")
+_FLAG_MACRO = re.compile(r"--?[os]macro:(\w+)=(\S*)")
 _MACRO_USE = re.compile(r"\$(\w+)\.?")
 MAX_DEPTH = 8
 MAX_FILES = 64
@@ -36,6 +38,7 @@ class Include:
     start: int
     end: int
     name: str
+    expands: bool = False  # #includestr: Csound expands macros in the name
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,17 @@ class Resolved:
 
 
 def _macros(text: str) -> dict[str, str]:
-    return {m.group(1): m.group(2) for m in _DEFINE.finditer(text)}
+    found = {m.group(1): m.group(2) for m in _FLAG_MACRO.finditer(text)}
+    found.update((m.group(1), m.group(2)) for m in _DEFINE.finditer(text))
+    return found
+
+
+def _expand(name: str, macros: dict[str, str]) -> str:
+    for _ in range(8):  # macros naming macros
+        if "$" not in name:
+            break
+        name = _MACRO_USE.sub(lambda u: macros.get(u.group(1), u.group(0)), name)
+    return name
 
 
 def find_includes(text: str) -> list[Include]:
@@ -78,8 +91,8 @@ def find_includes(text: str) -> list[Include]:
                 if not expanded:
                     macros.update(_macros(text))
                     expanded = True
-                name = _MACRO_USE.sub(lambda u: macros.get(u.group(1), u.group(0)), name)
-            out.append(Include(number, m.start(), close + 1, name))
+                name = _expand(name, macros)
+            out.append(Include(number, m.start(), close + 1, name, is_str))
     return out
 
 
@@ -108,6 +121,9 @@ def resolve(
             shown = f"{inc.name} (included by {parent})" if parent else inc.name
             if "://" in inc.name:
                 out.refused.append(Refused(root, f"{shown} is a URL; includes are read from files"))
+                continue
+            if inc.expands and "$" in inc.name:  # a macro the check cannot see: not followed
+                out.refused.append(Refused(root, f"{shown} uses a macro the check cannot resolve"))
                 continue
             folders = [p for p in (folder, here) if p is not None]
             paths = _candidates(inc.name, folders)

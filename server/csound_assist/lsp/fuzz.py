@@ -155,11 +155,13 @@ def _hostile_pieces(scratch: dict[str, Path], rng: random.Random) -> tuple[list[
         "#include",
         '#include "',
         '#includestr "$UNDEFINED/x"',
+        '#includestr "$OZ"',  # OZ may come from an --omacro in a <CsOptions> section below
         'iOk system_i 1, "echo never"',
     ]
     sections = [
         "<CsOptions>\n--opcode-lib=/nonexistent/evil.so -i /dev/zero -o /dev/stdout\n</CsOptions>",
         f"<CsOptions>\n--env:INCDIR={fifo.parent} -+rtaudio=jack -M0 --omacro:X=1\n</CsOptions>",
+        "<CsOptions>\n--omacro:OZ=/dev/zero\n</CsOptions>",
         "<CsOptions>\n" + "-d " * 5000 + "\n</CsOptions>",
         '<CsFileB filename="/tmp/csound-assist-fuzz-never-written">\naGVsbG8K\n</CsFileB>',
         '<CsFileB filename="../../escape.txt">\n!!! not base64 !!!\n</CsFileB>',
