@@ -157,3 +157,11 @@ def test_includestr_macros_from_options_and_chains_are_expanded_or_refused(tmp_p
         (6, "/dev/zero is a device, not a file"),
         (7, "$NOWHERE/x.udo uses a macro the check cannot resolve"),
     ]
+
+
+def test_folders_csound_finds_through_the_environment_are_searched_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCDIR", "/nonexistent:/dev")
+    [refused] = includes.resolve('#include "zero"\n', tmp_path).refused
+    assert refused.message == "zero is a device, not a file"

@@ -96,6 +96,13 @@ def find_includes(text: str) -> list[Include]:
     return out
 
 
+def _env_folders() -> list[Path]:
+    """Folders Csound also searches for an include: `INCDIR` in this process's environment, which
+    the checks inherit (with INCDIR=/dev, `#include "zero"` made csound read /dev/zero)."""
+    parts = re.split(r"[;:]", os.environ.get("INCDIR", ""))
+    return [Path(os.path.expanduser(p.strip())) for p in parts if p.strip()]
+
+
 def _candidates(name: str, folders: list[Path]) -> list[Path]:
     path = Path(os.path.expanduser(name))
     if path.is_absolute():
@@ -114,6 +121,7 @@ def resolve(
     """
     out = Resolved()
     seen: set[Path] = set()
+    env = _env_folders()
 
     def visit(src: str, here: Path | None, top: Include | None, parent: str, depth: int) -> None:
         for inc in find_includes(src):
@@ -125,7 +133,7 @@ def resolve(
             if inc.expands and "$" in inc.name:  # a macro the check cannot see: not followed
                 out.refused.append(Refused(root, f"{shown} uses a macro the check cannot resolve"))
                 continue
-            folders = [p for p in (folder, here) if p is not None]
+            folders = [p for p in (folder, here) if p is not None] + env
             paths = _candidates(inc.name, folders)
             if not paths or depth >= MAX_DEPTH or len(seen) >= MAX_FILES:
                 out.unresolved = True
