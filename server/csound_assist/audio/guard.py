@@ -20,6 +20,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from csound_assist.diagnostics import includes
 from csound_assist.diagnostics.source import blank_code, kind_of
 
 RUNS_PROGRAMS = "runs external programs"
@@ -167,6 +168,12 @@ def refusal(
     kind = kind_of(path, text)
     if kind == "sco":
         return None  # a score calls no opcodes; its orchestra is checked on its own
+    # A device, FIFO, URL or too large a file: csound would read it without end (or block).
+    unsafe = includes.resolve(text, folder).refused
+    if unsafe:
+        first = unsafe[0]
+        return Refusal("#include", f"names what is never read ({first.message})",
+                       first.include.line)
     start = _scanned_regions(text, kind)
     queue: list[tuple[str, str | None, Path | None]] = [(start, None, folder)]
     seen: set[Path] = set()

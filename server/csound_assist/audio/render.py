@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csound_assist import files
 from csound_assist.audio.guard import Refusal, refusal
 from csound_assist.audio.wav import WavError, WavStats, analyze_wav
 from csound_assist.diagnostics.compiler import INSTALL_HINT, sanitize_csd
@@ -135,7 +136,7 @@ def _sources(text: str | None, path: Path | None) -> tuple[str, str, str | None,
         if path is None:
             raise RenderError("nothing to render: give a file or its text")
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = files.read_text(path)  # a regular file within the limit (not a FIFO)
         except OSError as exc:
             raise RenderError(f"cannot read {path}: {exc.strerror or exc}") from exc
     kind = kind_of(path, text)
@@ -399,7 +400,7 @@ def play_command(
     flags = list(play_args) if play_args is not None else ["-odac"]
     base = [exe, "-+msg_color=0", *(extra or [])]
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = files.read_text(path)  # a regular file within the limit (not a FIFO)
     except OSError as exc:
         raise RenderError(f"cannot read {path}: {exc.strerror or exc}") from exc
     kind = kind_of(path, text)
