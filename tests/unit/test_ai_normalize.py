@@ -200,3 +200,37 @@ async def test_header_inside_an_instrument_moves_to_the_orchestra_header() -> No
     assert "sr = 44100 ; Sample rate" in orc and "ksmps = 100" in orc and "0dbfs = 1" in orc
     assert fixed.text.count("sr = 44100") == 1
     assert any(c.startswith("moved the header out of the instrument") for c in fixed.changes)
+
+
+# Qwen2.5-Coder-1.5B, held-out bell prompt, round 1: "global gisin" (the issue saw `var giwave`
+# and `global gaReverbSend` in repair rounds).
+INVENTED_DECLARATIONS = """\
+<CsoundSynthesizer>
+<CsInstruments>
+sr = 44100
+ksmps = 32
+nchnls = 2
+0dbfs = 1
+global gisin
+var gaSend = 0 ; the reverb bus
+instr 1
+  a1 oscili 0.2, 440
+  gaSend = gaSend + a1
+  outs a1, a1
+endin
+</CsInstruments>
+<CsScore>
+i 1 0 1
+</CsScore>
+</CsoundSynthesizer>
+"""
+
+
+@needs_csound
+async def test_declarations_from_other_languages_become_init() -> None:
+    before, _ = await compile_errors(INVENTED_DECLARATIONS)
+    assert before
+    fixed = normalize_csd(INVENTED_DECLARATIONS)
+    assert "gisin init 0" in fixed.text and "gaSend init 0 ; the reverb bus" in fixed.text
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)

@@ -57,6 +57,7 @@ def normalize_csd(answer: str, *, static_fixes: bool = True) -> Normalized:
     text = _ensure_structure(text, changes)
     text = _fix_tags(text, changes)  # XML blocks are found only inside <CsInstruments>
     text = _hoist_header(text, changes)
+    text = _declarations(text, changes)
     if static_fixes:
         text = _static_fixes(text, changes)
     text = text.strip("\n") + "\n" if text.strip() else ""
@@ -302,6 +303,32 @@ def _hoist_header(text: str, changes: list[str]) -> str:
     changes.append("moved the header out of the instrument: " + "; ".join(ln for _n, ln in moved))
     at = start + 1
     return "\n".join([*keep[:at], *hoisted, *keep[at:]])
+
+
+# --- declarations from other languages -----------------------------------------------------------
+
+# `global gisin`, `var giwave`, `let gaSend = 0`: Csound declares a global by giving it a value.
+_DECLARATION = re.compile(
+    r"^(?P<indent>\s*)(?:global|var|let|local|declare)\s+(?P<name>g[ikaS]\w*)"
+    r"(?:\s*=\s*(?P<value>[^;]+?))?\s*(?P<comment>;.*)?$"
+)
+
+
+def _declarations(text: str, changes: list[str]) -> str:
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = _DECLARATION.match(line)
+        if m is None:
+            continue
+        name, value = m.group("name"), (m.group("value") or "").strip()
+        if name.startswith("gS"):
+            value = value or '""'
+        new = f"{m.group('indent')}{name} init {value or 0}"
+        if m.group("comment"):
+            new += " " + m.group("comment")
+        lines[i] = new
+        changes.append(f"line {i + 1}: {line.strip()} is not Csound → {new.strip()}")
+    return "\n".join(lines)
 
 
 # --- static checks' quick fixes -----------------------------------------------------------------
