@@ -83,19 +83,23 @@ async def test_each_request_kind_gets_its_kv_state_back_exactly():
 
 
 async def test_the_inline_prompt_is_bounded_to_whole_lines_near_the_cursor():
-    llama = backend(fim_prompt_tokens=96)
+    llama = backend(fim_prompt_tokens=400)
     llm = await asyncio.to_thread(llama._model)
     prefix = "".join(f"  k{n} = {n}\n" for n in range(200)) + "  a1 oscili 0.3, 4"
-    suffix = "40\n" + "".join(f"  a{n} = a1\n" for n in range(100)) + "endin\n"
+    suffix = "40\n" + "".join(f"  a{n} = a1\n" for n in range(300)) + "endin\n"
     before, after = llama._bounded(llm, prefix, suffix)
 
     def count(text: str) -> int:
         return len(llm.tokenize(text.encode(), add_bos=False, special=False))
 
-    assert count(before) + count(after) <= 96
+    assert count(before) + count(after) <= 400 and count(before) > 150
     assert before.endswith("  a1 oscili 0.3, 4") and prefix.endswith(before)
     assert after.startswith("40\n") and suffix.startswith(after)
     assert before.startswith("  k")  # cut at a line start
+    # Typing on: the kept prompt starts at the same line, so llama.cpp reuses what it evaluated.
+    for typed in ("4", "40", "40,", "40, 0\n  a2 = a1\n  a3"):
+        later, _ = llama._bounded(llm, prefix + typed, suffix)
+        assert later.split("\n", 1)[0] == before.split("\n", 1)[0]
     short = llama._bounded(llm, "instr 1\n  a1 ", "\nendin")
     assert short == ("instr 1\n  a1 ", "\nendin")
     await llama.aclose()

@@ -40,6 +40,7 @@ from csound_assist.model.fim import FimTemplate, detect_template
 from csound_assist.model.streaming import with_deadlines
 
 _DONE = object()
+LINE_STEP = 16  # granularity of the inline prompt's first line (see LlamaCppBackend._bounded)
 
 
 def installed_gguf() -> Path | None:
@@ -345,24 +346,37 @@ class LlamaCppBackend:
         )
 
     def _bounded(self, llm: Any, prompt: str, suffix: str) -> tuple[str, str]:
-        """Keep the FIM prompt within `fim_prompt_tokens`: whole lines nearest the cursor, three
-        quarters of the budget before it and one after (llama.vim bounds its prompt likewise)."""
+        """Keep the FIM prompt within `fim_prompt_tokens`, in whole lines: the suffix gets an
+        eighth (it is re-read at every keystroke, since it follows the prefix), the prefix the
+        rest. The prefix's first kept line moves in steps of LINE_STEP lines, so consecutive
+        keystrokes share their prompt's start and llama.cpp reuses its evaluated tokens."""
         budget = self.fim_prompt_tokens
+        cache: dict[str, int] = {}
 
         def count(text: str) -> int:
-            return len(llm.tokenize(text.encode(), add_bos=False, special=False))
+            if text not in cache:
+                cache[text] = len(llm.tokenize(text.encode(), add_bos=False, special=False))
+            return cache[text]
 
         if count(prompt) + count(suffix) <= budget:
             return prompt, suffix
-        after = budget // 4
-        while suffix and count(suffix) > after:
-            cut = suffix.rfind("\n", 0, max(0, len(suffix) * 3 // 4))
-            suffix = suffix[:cut] if cut > 0 else suffix[: len(suffix) * 3 // 4]
-        before = budget - count(suffix)
-        while prompt and count(prompt) > before:
-            cut = prompt.find("\n", len(prompt) // 4)
-            prompt = prompt[cut + 1 :] if cut >= 0 else prompt[len(prompt) // 4 :]
-        return prompt, suffix
+        tail: list[str] = []
+        room = budget // 8
+        for line in suffix.splitlines(keepends=True):
+            if count(line) > room:
+                break
+            tail.append(line)
+            room -= count(line)
+        suffix = "".join(tail)
+        lines = prompt.splitlines(keepends=True)
+        room = budget - count(suffix)
+        first = len(lines)
+        while first > 0 and count(lines[first - 1]) <= room:
+            first -= 1
+            room -= count(lines[first])
+        if first < len(lines) and first > 0:
+            first = min(len(lines) - 1, -(-first // LINE_STEP) * LINE_STEP)
+        return "".join(lines[first:]), suffix
 
     def complete(self, prompt: str, suffix: str, sampling: Sampling) -> AsyncIterator[str]:
         def produce(llm: Any) -> Iterator[str]:
