@@ -68,3 +68,13 @@ class FakeBackend:
 
     async def aclose(self) -> None:
         pass
+
+
+def ctcsound_loads() -> bool:
+    """Whether ctcsound imports here (it needs libcsound64.so and libcsnd6.so: Debian
+    libcsound64-dev and libcsnd-dev); without them the warm worker is unavailable."""
+    try:
+        import ctcsound  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True

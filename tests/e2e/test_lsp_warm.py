@@ -16,10 +16,12 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.helpers import csd
+from tests.helpers import csd, ctcsound_loads
 
-pytest.importorskip("ctcsound", reason="ctcsound (and libcsnd6) not installed")
-pytestmark = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed"),
+    pytest.mark.skipif(not ctcsound_loads(), reason="ctcsound or libcsnd6 not installed"),
+]
 
 
 def _ppid(pid: int | str) -> int:

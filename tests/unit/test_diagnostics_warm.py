@@ -19,10 +19,12 @@ from csound_assist.diagnostics import CompilerChecker, run_check
 from csound_assist.diagnostics.mutate import MUTATIONS
 from csound_assist.diagnostics.opcodes import default_table
 from csound_assist.diagnostics.warm import WarmCompiler
-from tests.helpers import csd
+from tests.helpers import csd, ctcsound_loads
 
-pytest.importorskip("ctcsound", reason="ctcsound (and libcsnd6) not installed")
-pytestmark = pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed"),
+    pytest.mark.skipif(not ctcsound_loads(), reason="ctcsound or libcsnd6 not installed"),
+]
 DATA = Path(__file__).resolve().parent.parent / "data" / "stderr"
 MANUAL = Path("/usr/share/doc/csound-doc/html/examples")
 GOOD = csd("instr 1\n  aSig vco2 0.2, 440\n  outs aSig, aSig\nendin")
