@@ -234,3 +234,40 @@ async def test_declarations_from_other_languages_become_init() -> None:
     assert "gisin init 0" in fixed.text and "gaSend init 0 ; the reverb bus" in fixed.text
     errors, output = await compile_errors(fixed.text)
     assert errors == [], (fixed.text, output)
+
+
+# Python-style names (Qwen2.5-Coder-1.5B, bell prompt: `pitch1 = 440`): `pitch` is an opcode, an
+# `f` name a spectral signal, and a name with no rate letter has no type.
+UNTYPED = """\
+<CsoundSynthesizer>
+<CsInstruments>
+sr = 44100
+ksmps = 32
+nchnls = 2
+0dbfs = 1
+instr 1
+  pitch = 440
+  freq = pitch * 2 ; an octave up
+  kenv line 0.3, p3, 0
+  level = kenv * 0.5
+  a1 oscili level, freq
+  outs a1, a1
+endin
+</CsInstruments>
+<CsScore>
+i 1 0 1
+</CsScore>
+</CsoundSynthesizer>
+"""
+
+
+@needs_csound
+async def test_variables_get_a_rate_prefix_throughout_their_instrument() -> None:
+    before, _ = await compile_errors(UNTYPED)
+    assert before
+    fixed = normalize_csd(UNTYPED)
+    assert "ipitch = 440" in fixed.text and "ifreq = ipitch * 2 ; an octave up" in fixed.text
+    assert "klevel = kenv * 0.5" in fixed.text and "a1 oscili klevel, ifreq" in fixed.text
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)
+    assert normalize_csd(fixed.text).changes == []  # typed names are left alone

@@ -58,6 +58,7 @@ def normalize_csd(answer: str, *, static_fixes: bool = True) -> Normalized:
     text = _fix_tags(text, changes)  # XML blocks are found only inside <CsInstruments>
     text = _hoist_header(text, changes)
     text = _declarations(text, changes)
+    text = _rate_prefixes(text, changes)
     if static_fixes:
         text = _static_fixes(text, changes)
     text = text.strip("\n") + "\n" if text.strip() else ""
@@ -329,6 +330,82 @@ def _declarations(text: str, changes: list[str]) -> str:
         lines[i] = new
         changes.append(f"line {i + 1}: {line.strip()} is not Csound → {new.strip()}")
     return "\n".join(lines)
+
+
+# --- variables without a rate prefix -------------------------------------------------------------
+
+_ASSIGN = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=(?!=)\s*(?P<rhs>[^;]*)")
+_WORD = re.compile(r"(?<![\w$#.])([A-Za-z_]\w*)\b")
+
+
+def _rate_of(rhs: str, rates: dict[str, str]) -> str:
+    words = _WORD.findall(rhs)
+    found = {rates.get(w) or (w[0] if w[0] in "ak" and len(w) > 1 else "") for w in words}
+    if "a" in found:
+        return "a"
+    return "k" if "k" in found else "i"
+
+
+def _rate_prefixes(text: str, changes: list[str]) -> str:
+    """`pitch = 440` / `freq = 440` in an instrument (Python-style names: `pitch` is an opcode,
+    an `f` name is a spectral signal) become `ipitch` / `ifreq`, `level = kenv * 0.5` becomes
+    `klevel`, renamed throughout the instrument."""
+    from csound_assist.diagnostics.opcodes import default_table
+
+    table = default_table()
+    lines = text.split("\n")
+    out: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        head = line.split(";", 1)[0].split()[:1]
+        if head and head[0] in ("instr", "opcode"):
+            block = [line]
+            continue
+        if block:
+            block.append(line)
+            if head and head[0] in ("endin", "endop"):
+                out.extend(_rename_untyped(block, table, changes))
+                block = []
+            continue
+        out.append(line)
+    out.extend(block)
+    return "\n".join(out)
+
+
+def _rename_untyped(block: list[str], table: object, changes: list[str]) -> list[str]:
+    if block[0].split()[0] == "opcode":
+        return block
+    rates: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    for line in block[1:]:
+        m = _ASSIGN.match(line)
+        if m is None:
+            continue
+        name = m.group("name")
+        if name in renames or re.fullmatch(r"p\d+", name):
+            continue
+        untyped = name[0] not in "aikSgwf" or name in table  # type: ignore[operator]
+        spectral = name[0] == "f" and not re.search(r"\bf\w", m.group("rhs"))
+        if not (untyped or spectral):
+            continue
+        rhs = m.group("rhs")
+        for old, new in renames.items():
+            rhs = re.sub(rf"(?<![\w$#.]){re.escape(old)}\b", new, rhs)
+        rate = _rate_of(rhs, rates)
+        new = rate + name
+        renames[name] = new
+        rates[new] = rate
+    if not renames:
+        return block
+    changes.append(
+        "gave rate prefixes: " + ", ".join(f"{a} → {b}" for a, b in renames.items())
+    )
+    pattern = re.compile(r"(?<![\w$#.\"])(" + "|".join(map(re.escape, renames)) + r")\b")
+    out = [block[0]]
+    for line in block[1:]:
+        code, sep, comment = line.partition(";")
+        out.append(pattern.sub(lambda m: renames[m.group(1)], code) + sep + comment)
+    return out
 
 
 # --- static checks' quick fixes -----------------------------------------------------------------
