@@ -58,6 +58,7 @@ class WarmCompiler:
         self._failures = 0
         self._not_before = 0.0  # backoff: no new worker before this monotonic time
         self._closed = False
+        self._spawning: asyncio.subprocess.Process | None = None  # started, not yet ready
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -75,6 +76,12 @@ class WarmCompiler:
         if self._starting is not None and not self._starting.done():
             return
         if time.monotonic() < self._not_before:
+            return
+        self._starting = asyncio.ensure_future(self._start())
+
+    def _renew(self) -> None:
+        """Start the next worker while this one still serves; it takes over once ready."""
+        if self._closed or (self._starting is not None and not self._starting.done()):
             return
         self._starting = asyncio.ensure_future(self._start())
 
@@ -110,7 +117,7 @@ class WarmCompiler:
         except OSError as exc:
             self._failed(f"the compiler worker could not start: {exc}")
             return
-        self._proc = proc
+        self._spawning = proc
         hello: dict[str, Any] | None = None
         try:
             assert proc.stdout is not None
@@ -118,10 +125,13 @@ class WarmCompiler:
             hello = json.loads(line) if line else None
         except (TimeoutError, ValueError):
             hello = None
+        self._spawning = None
         if hello is not None and hello.get("ready"):
-            self._ready = True
-            self.compiles = 0
+            old = self._proc
+            self._proc, self._ready, self.compiles = proc, True, 0
             logger.debug("compiler worker {} ready (Csound {})", proc.pid, hello.get("version"))
+            if old is not None and old.returncode is None:
+                asyncio.ensure_future(self._retire(old))
             return
         self._kill(proc)
         if hello is None:  # crashed, hung or garbled at start: try again later
@@ -156,6 +166,17 @@ class WarmCompiler:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
 
+    async def _retire(self, proc: asyncio.subprocess.Process) -> None:
+        """Let a replaced worker finish the check it may be answering: EOF on its stdin ends its
+        loop; killed if it has not exited within a few seconds."""
+        assert proc.stdin is not None
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            self._kill(proc)
+
     def _recycle(self, why: str) -> None:
         logger.debug("recycling compiler worker {}: {}", self.pid, why)
         self._kill()
@@ -164,6 +185,8 @@ class WarmCompiler:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._spawning is not None:
+            self._kill(self._spawning)
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -239,8 +262,8 @@ class WarmCompiler:
             return None
         self._failures = 0
         self.compiles += 1
-        if self.compiles >= self.max_compiles:
-            self._recycle(f"{self.compiles} compiles")
+        if self.compiles >= self.max_compiles and proc is self._proc:
+            self._renew()  # the old one keeps answering until the new one is ready
         return Reply(int(data["rc"]), str(data["output"]), float(data.get("ms", 0.0)))
 
     def _crashed(self, proc: asyncio.subprocess.Process, why: str) -> None:
