@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
 from csound_assist.config import load_config  # noqa: E402
-from csound_assist.lsp.fuzz import FuzzReport, drive, seed_files  # noqa: E402
+from csound_assist.lsp.fuzz import FuzzReport, drive, drive_hostile, seed_files  # noqa: E402
 
 
-async def run(mutants: int, seed: int) -> FuzzReport:
+async def run(mutants: int, seed: int, hostile: int = 0) -> tuple[FuzzReport, FuzzReport | None]:
     examples = sorted((ROOT / "examples").glob("*.csd"))
     seeds = seed_files(Path(load_config().csound.manual_dir), examples)
     if not seeds:
@@ -36,6 +36,12 @@ async def run(mutants: int, seed: int) -> FuzzReport:
               flush=True)
 
     report = await drive(client, seeds, mutants, seed=seed, progress=progress)
+    hostile_report = None
+    if hostile:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            hostile_report = await drive_hostile(client, seeds, hostile, Path(tmp), seed=seed)
     alive = client._server is not None and client._server.returncode is None  # noqa: SLF001
     if not alive:
         report.server_exits += 1
@@ -43,15 +49,17 @@ async def run(mutants: int, seed: int) -> FuzzReport:
         await client.shutdown_session()
     await client.stop()
     print(f"seeds: {len(seeds)} files", file=sys.stderr)
-    return report
+    return report, hostile_report
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mutants", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hostile", type=int, default=200,
+                        help="documents with hostile includes, macros, <CsOptions>, <CsFile*>")
     args = parser.parse_args()
-    report = asyncio.run(run(args.mutants, args.seed))
+    report, hostile = asyncio.run(run(args.mutants, args.seed, args.hostile))
     print("## lsp fuzz\n")
     print(f"{report.documents} documents ({args.mutants} mutants of the manual's examples plus a "
           f"1 MB single line and a 5 MB file), {report.requests} requests in "
@@ -66,6 +74,17 @@ def main() -> int:
         print(f"\n- `{err}`")
     bad = (report.error_responses or report.timeouts or report.server_exits
            or report.failures_logged or report.answered != report.requests)
+    if hostile is not None:
+        print(f"\n{hostile.documents} hostile documents (#include of /dev/zero, a FIFO, a 1 GB "
+              "file, URLs; macro includes and bombs; <CsOptions> plugin/device flags; <CsFile*> "
+              f"paths; score bin): diagnostics (within 20 s) and a hover for each, "
+              f"{hostile.answered}/{hostile.requests} answered, {hostile.timeouts} timeouts, "
+              f"{hostile.error_responses} escaped exceptions, "
+              f"{sum(hostile.failures_logged.values())} failures caught inside features.")
+        for err in hostile.errors[:5]:
+            print(f"\n- `{err[:200]}`")
+        bad = bad or (hostile.timeouts or hostile.error_responses or hostile.failures_logged
+                      or hostile.answered != hostile.requests)
     return 1 if bad else 0
 
 
