@@ -33,8 +33,9 @@ from csound_assist.diagnostics.mutate import MUTATIONS
 from csound_assist.diagnostics.opcodes import default_table
 from csound_assist.diagnostics.source import KEYWORDS as SOURCE_KEYWORDS
 from csound_assist.diagnostics.source import kind_of, parse_source
+from csound_assist.features import analysis
 from csound_assist.features.analysis import KEYWORDS as OUTLINE_KEYWORDS
-from csound_assist.features.analysis import build_outline
+from csound_assist.features.analysis import blank_code, build_outline
 from csound_assist.features.document import Document
 from csound_assist.retrieval import chunking
 
@@ -94,6 +95,7 @@ def read_source(text: str, kind: str, table: Any) -> Answers:
 def read_ai(text: str, kind: str, table: Any) -> Answers:
     """ai.context's section and enclosing block with the cursor at the end of line N (for the
     closing line, at its start: the cursor inside `endin` is still in the block)."""
+    analysis._RECENT.clear()  # not the no-tree outline the previous reader left there
     starts = _line_starts(text)
     lines = text.split("\n")
     names = {"orchestra": "orchestra", "score": "score"}
@@ -118,13 +120,17 @@ def read_ai(text: str, kind: str, table: Any) -> Answers:
 
 
 def read_ai_fix(text: str, kind: str, table: Any) -> Answers:
-    """ai.fix.error_region (also Explain's block): the block holding line N."""
+    """ai.fix.error_region (also Explain's block): the block holding line N. Its answer for an
+    unclosed block is the whole text, on purpose: such a line is not compared."""
+    analysis._RECENT.clear()  # not the no-tree outline the previous reader left there
     lines = text.split("\n")
+    starts = _line_starts(text)
     ans: Answers = {"block": {}}
     for i in range(len(lines)):
         start, end = ai_fix.error_region(text, i)
         if kind == "sco" or (start, end) == (0, len(text)):
-            ans["block"][i] = None
+            if ai_context.block_at(text, starts[i]) is None:
+                ans["block"][i] = None
             continue
         row = text.count("\n", 0, start)
         word = lines[row].split()[0] if lines[row].split() else ""
@@ -133,9 +139,11 @@ def read_ai_fix(text: str, kind: str, table: Any) -> Answers:
 
 
 def read_postfilter(text: str, kind: str, table: Any) -> Answers:
-    """The post-filter's opcode in statement position (calls `f(…)` left out), its UDO list."""
+    """The post-filter's opcode in statement position (calls `f(…)` left out), its UDO list.
+    It reads a suggestion's lines, never a file: it is given the file's lines with comments
+    blanked, as a multi-line comment is not something one line can show."""
     ans: Answers = {"opcode": {}, "udos": {}}
-    for i, line in enumerate(text.split("\n")):
+    for i, line in enumerate(blank_code(text).split("\n")):
         code = postfilter._code(line)
         used = postfilter.used_opcodes(line, table) - set(postfilter._CALL.findall(code))
         first = code.split()[0] if code.split() else ""
@@ -160,10 +168,11 @@ def read_chunking(text: str, kind: str, table: Any) -> Answers:
     if blocks is None:
         blocks = chunking.lexical_blocks(text, suffix)
     owner: dict[int, tuple[str, int]] = {}
+    code = blank_code(text).split("\n")
     for b in blocks:
         if b.kind not in ("instr", "udo"):
             continue
-        head = next((n for n in b.lines if lines[n - 1].lstrip().startswith(("instr", "opcode"))),
+        head = next((n for n in b.lines if code[n - 1].lstrip().startswith(("instr", "opcode"))),
                     None)
         if head is None:
             continue

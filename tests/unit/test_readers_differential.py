@@ -74,3 +74,84 @@ def test_manual_examples_and_mutants_run_through_every_reader(readers, table):
     assert report.files == len(items)
     assert not report.failures
     assert report.lines > 500
+
+
+HEADER = "sr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n"
+# Issue 16's disagreements, each as a whole file every reader reads.
+TAG_IN_COMMENT = csd(HEADER + "; the notes go in <CsScore> below\ninstr 1\n"
+                     "  a1 oscili 0.5, 440\n  outs a1, a1\nendin\n")
+INSTR_IN_BLOCK_COMMENT = csd(HEADER + "/*\ninstr 99\n  a9 oscili 0.1, 99\n*/\ninstr 1\n"
+                             "  a1 oscili 0.5, 440\n  outs a1, a1\nendin\n")
+OUTZ = csd(HEADER + "zakinit 2, 1\ninstr 1\n  a1 oscili 0.5, 440\n  outz a1, a1\nendin\n")
+
+
+@pytest.mark.parametrize("text", [TAG_IN_COMMENT, INSTR_IN_BLOCK_COMMENT, OUTZ],
+                         ids=["tag-in-comment", "instr-in-block-comment", "outz"])
+def test_every_reader_agrees_on_the_issue_examples(readers, table, text):
+    report = readers.Report()
+    readers.compare("issue16.csd", text, "csd", table, report)
+    assert not report.failures
+    assert report.total() == 0, dict(report.examples)
+
+
+def test_a_clean_file_has_no_disagreement(readers, table):
+    text = csd(HEADER + "\ninstr 1\n  a1 oscili 0.5, 440\n  outs a1, a1\nendin\n\n"
+               "opcode Gain, a, ak\n  ain, kg xin\n  xout ain * kg\nendop\n")
+    report = readers.Report()
+    readers.compare("clean.csd", text, "csd", table, report)
+    assert not report.failures
+    assert report.total() == 0, dict(report.examples)
+
+
+def test_a_tag_in_a_comment_switches_nothing(readers, table):
+    from csound_assist.ai.context import cursor_context
+    from csound_assist.ai.postfilter import stop_point
+
+    text = TAG_IN_COMMENT
+    row = line_of(text, "a1 oscili")
+    got = answers(readers, table, text, "section", row)
+    assert set(got.values()) == {"orchestra"}, got
+    ctx = cursor_context(text, text.index("a1 oscili"))
+    assert ctx.section == "orchestra" and ctx.block.startswith("instr 1")
+    # Inline completion stays in orchestra mode: a two-line suggestion is not cut at the line.
+    assert stop_point("a2 oscili 0.1, 220\nouts a2, a2\n", ctx) is None
+
+
+def test_an_instr_in_a_block_comment_opens_no_block(readers, table):
+    from csound_assist.ai.context import enclosing_block
+    from csound_assist.ai.explain import code_to_explain
+    from csound_assist.ai.fix import error_region
+
+    text = INSTR_IN_BLOCK_COMMENT
+    row = line_of(text, "instr 99")
+    assert set(answers(readers, table, text, "block", row).values()) == {None}
+    inside = text.index("a9 oscili")
+    assert enclosing_block(text, inside) == ""
+    assert error_region(text, line_of(text, "a9 oscili")) == (0, len(text))
+    # Explain inside the comment gets no block of the comment's text; inside instr 1 it gets
+    # exactly instr 1.
+    assert not code_to_explain(text, inside).startswith("instr 99")
+    block = code_to_explain(text, text.index("a1 oscili"))
+    assert block.startswith("instr 1\n") and block.rstrip().endswith("endin")
+    assert "instr 99" not in block
+
+
+def test_outz_without_a_tree_is_opcode_outz_everywhere(readers, table):
+    """No tree (oversized file, no grammar) and no knowledge base yet: the line's shape says."""
+    from csound_assist.ai.postfilter import used_opcodes
+    from csound_assist.diagnostics.source import parse_statement as source_statement
+    from csound_assist.features.analysis import build_outline
+    from csound_assist.features.document import Document
+
+    doc = Document.from_text("file:///x.csd", OUTZ, kind="csd")
+    assert doc.tree is None
+    st = build_outline(doc, None).statements[line_of(OUTZ, "outz")]
+    code = OUTZ.split("\n")[line_of(OUTZ, "outz")]
+    assert st.opcode is not None and st.opcode.text == "outz" and not st.outputs
+    assert [code[a:b] for a, b in st.args] == ["a1", "a1"]
+    other = source_statement(code, 0)
+    assert other is not None and other.opcode is not None and other.opcode.text == "outz"
+    assert [t.text for t in other.args] == ["a1", "a1"] and not other.outputs
+    assert used_opcodes(code) == {"outz"}
+    # With the opcode table, every reader (tree and lines) says the same.
+    assert set(answers(readers, table, OUTZ, "opcode", line_of(OUTZ, "outz")).values()) == {"outz"}

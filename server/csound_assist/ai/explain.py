@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from csound_assist.ai.context import enclosing_block
-from csound_assist.ai.fix import error_region
+from csound_assist.ai.context import block_at, block_region
 from csound_assist.ai.grounding import Retriever, argument_notes, opcode_docs, retrieve
 from csound_assist.model.service import ModelService
 from csound_assist.prompts.templates import Source, explain_messages
@@ -17,9 +16,8 @@ def code_to_explain(text: str, offset: int | None = None, selection: str = "") -
     """The selection if any, else the whole instr/opcode block at `offset`, else the text."""
     if selection.strip():
         return selection
-    if offset is not None and enclosing_block(text, offset):
-        line = text.count("\n", 0, offset)
-        start, end = error_region(text, line)
+    if offset is not None and block_at(text, offset) is not None:
+        start, end = block_region(text, text.count("\n", 0, offset))
         return text[start:end]
     return text
 

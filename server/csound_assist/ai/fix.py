@@ -14,13 +14,13 @@ edit once (and only once) it has compiled.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from loguru import logger
 
+from csound_assist.ai.context import block_region
 from csound_assist.ai.extract import extract_code
 from csound_assist.ai.grounding import opcode_docs
 from csound_assist.ai.verify import CompileError, CompileResult, repair_hint
@@ -30,9 +30,6 @@ from csound_assist.prompts.templates import debug_messages, repair_message
 
 MAX_REPAIRS = 3
 Check = Callable[[str], Awaitable[CompileResult]]
-
-_OPEN = re.compile(r"^[ \t]*(instr|opcode)\b", re.M)
-_CLOSE = re.compile(r"^[ \t]*(endin|endop)\b[^\n]*\n?", re.M)
 
 
 @dataclass(slots=True)
@@ -49,18 +46,7 @@ class FixResult:
 
 def error_region(text: str, line: int | None) -> tuple[int, int]:
     """Offsets of the instr/opcode block containing 0-based `line`, else of the whole text."""
-    if line is None:
-        return 0, len(text)
-    offset = sum(len(seg) for seg in text.splitlines(keepends=True)[:line])
-    start = None
-    for m in _OPEN.finditer(text, 0, offset + 1):
-        start = m.start()
-    if start is None:
-        return 0, len(text)
-    close = _CLOSE.search(text, start)
-    if close is None or close.end() < offset:
-        return 0, len(text)
-    return start, close.end()
+    return block_region(text, line)
 
 
 def _first_error(text: str, error: str, line: int | None) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Container
 
 from csound_assist.ai.context import CursorContext
+from csound_assist.features.analysis import blank_code, outline_of_text, parse_statement
 from csound_assist.lexicon import HEADER_NAMES, KEYWORDS
 
 MAX_LINES = 16
@@ -22,12 +23,6 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}', re.S)
 _COMMENT = re.compile(r";.*|//.*")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[a-zA-Z]+(?:\[\])*)?\s*\(")
-# An output: `aSig`, `kArr[i]`, Csound 7's `sig:a`, `amp@global:k`, `notes[0].pitch`.
-_OUT = r"[A-Za-z_][\w\[\]]*(?:@global)?(?::[A-Za-z]\w*(?:\[\])*)?(?:\.\w+|\[[^\]]*\])*"
-_STATEMENT = re.compile(
-    rf"^\s*(?:(?P<outs>{_OUT}(?:\s*,\s*{_OUT})*)\s+)?"
-    r"(?P<op>[A-Za-z_]\w*)(?::[a-zA-Z]+)?(?=\s|$)"
-)
 # Words in opcode position that are not opcodes to check: keywords, header variables, the newer
 # syntax (switch, struct, for) and the UDO plumbing.
 _KEYWORDS = KEYWORDS | set(HEADER_NAMES) | {
@@ -125,26 +120,19 @@ def repeats_suffix(completion: str, suffix: str) -> bool:
 def used_opcodes(code: str, known: Container[str] = ()) -> set[str]:
     """Names used in opcode position: statements `outs opcode args` and calls `name(…)`.
 
-    A statement whose first word is a known opcode (`outs a1, a2`, `xout aout`) has no output
-    list; otherwise the word after the output list is the opcode (`a1, a2 pan2 asig, 0.5`).
+    Each line of a suggestion is read by the outline's line reader (a fragment has no tree): a
+    statement whose first word is a known opcode (`outs a1, a2`) has no output list, otherwise
+    the word after the output list is the opcode (`a1, a2 pan2 asig, 0.5`, `kon trigger …`).
     """
     names: set[str] = set()
     for raw in code.splitlines():
-        line = _code(raw)
-        if not line.strip() or re.match(r"^\s*\w+:\s*$", line):
+        line = blank_code(raw)
+        if not line.strip():
             continue
         names.update(_CALL.findall(line))
-        if re.search(r"(?<![=!<>])=(?!=)", line):
-            continue  # assignment (=, +=, …): only the calls on its right-hand side name opcodes
-        first = _WORD.match(line.strip())
-        if first is None:
-            continue
-        if first.group(0) in known or first.group(0) in _KEYWORDS:
-            names.add(first.group(0))
-            continue
-        m = _STATEMENT.match(line)
-        if m is not None:
-            names.add(m.group("op"))
+        st = parse_statement(line, 0, known.__contains__)
+        if st is not None and st.opcode is not None and st.opcode.text != "=":
+            names.add(st.opcode.text)
     return {n for n in names if n not in _KEYWORDS}
 
 
@@ -154,7 +142,9 @@ def unknown_opcodes(code: str, known: Container[str], defined: Container[str] = 
 
 
 def defined_udos(text: str) -> set[str]:
-    return set(re.findall(r"^\s*opcode\s+([A-Za-z_]\w*)", text, re.M))
+    """The UDOs `text` defines, as the outline reads them (not in comments, not outside the
+    orchestra)."""
+    return set(outline_of_text(text).udos())
 
 
 def finalize(

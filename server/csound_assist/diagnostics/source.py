@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from csound_assist import lexical
 from csound_assist.lexicon import KEYWORDS
 
 IDENT = re.compile(r"[A-Za-z_]\w*")
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-_TAG = re.compile(r"<(/?)(Cs[A-Za-z]+)\b[^>]*>")
-_VARIABLE = re.compile(r"g?[akiSfw][A-Za-z0-9_]\w*")
 _LABEL = re.compile(r"\s*([A-Za-z_]\w*):(?=\s|$)")
 CONTROL_FLOW = frozenset(["if", "elseif", "while", "until"])
 KINDS = {".csd": "csd", ".orc": "orc", ".udo": "udo", ".inc": "udo", ".sco": "sco"}
@@ -167,24 +166,23 @@ def _regions(src: Source) -> None:
         src.sco = list(range(len(src.lines)))
         return
     section = None
-    for i, line in enumerate(src.code):
-        tags = list(_TAG.finditer(line))
-        if not tags:
+    for i, line in enumerate(src.lines):
+        tag = lexical.section_tag(line)
+        if tag is None:
             if section == "CsInstruments":
                 src.orc.append(i)
             elif section == "CsScore":
                 src.sco.append(i)
             continue
-        for m in tags:
-            closing, name = m.group(1) == "/", m.group(2)
-            if closing:
-                if name == "CsInstruments" and section == name:
-                    src.orc_close = i
-                section = None
-            else:
-                section = name
-                if name == "CsInstruments":
-                    src.orc_open = i
+        closing, name = tag
+        if closing:
+            if name == "CsInstruments" and section == name:
+                src.orc_close = i
+            section = None
+        else:
+            section = name
+            if name == "CsInstruments":
+                src.orc_open = i
 
 
 def split_args(code: str, start: int, line: int) -> list[Token]:
@@ -244,23 +242,8 @@ def parse_statement(
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     w2 = m2.group(0)
     after2 = code[_skip_ws(code, m2.end()) : _skip_ws(code, m2.end()) + 1]
-    if code[m2.end() : m2.end() + 1] == "(":  # `op fn(x)`: the second word is a function call
-        opcode_first = True
-    elif is_opcode(w2) and not is_opcode(word) and w2 not in KEYWORDS:
-        opcode_first = False
-    elif is_opcode(word) and not is_opcode(w2):
-        opcode_first = True
-    else:
-        opcode_first = (
-            after2 in tuple(",+-*/^%<>!?")
-            or w2 in KEYWORDS
-            or (
-                after2 == ""
-                and _VARIABLE.fullmatch(w2) is not None
-                and not _VARIABLE.fullmatch(word)
-            )
-        )
-    if opcode_first:
+    called = code[m2.end() : m2.end() + 1] == "("
+    if lexical.opcode_first(word, w2, after2, called, is_opcode, KEYWORDS):
         return Statement(line, [], tok, split_args(code, first.end(), line), label)
     return _with_outputs(code, line, tok, p, label)
 

@@ -20,9 +20,10 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
-from csound_assist import parsing
+from csound_assist import lexical, parsing
 from csound_assist.features.document import Document, Pos, Span
-from csound_assist.lexicon import BLOCK_KEYWORDS, HEADER_NAMES
+from csound_assist.lexicon import HEADER_NAMES
+from csound_assist.lexicon import KEYWORDS as LEXICON_KEYWORDS
 
 IDENT = re.compile(r"[A-Za-z_]\w*")
 # Comments, strings and multi-line strings; group 1 set for strings (content blanked, quotes kept).
@@ -30,7 +31,6 @@ _BLANK = re.compile(
     r'/\*.*?(?:\*/|\Z)|;[^\n]*|//[^\n]*|"((?:\\.|[^"\\\n])*)"|\{\{(.*?)(?:\}\}|\Z)',
     re.DOTALL,
 )
-_SECTION_TAG = re.compile(r"<(/?)(Cs\w+)\b[^>]*>", re.IGNORECASE)
 _INSTR = re.compile(r"^\s*instr\b\s*(.*)$")
 _UDO_OLD = re.compile(r"^\s*opcode\s+(\w+)\s*,\s*([\w\[\]]*)\s*,\s*([\w\[\]]*)")
 _UDO_NEW = re.compile(r"^\s*opcode\s+(\w+)\s*\((.*?)\)\s*(?::\s*\(?([^)\s]*)\)?)?")
@@ -50,7 +50,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 HEADER_VARS = HEADER_NAMES
 # Words that start a statement with no outputs (their arguments are read as a call's are).
-KEYWORDS = BLOCK_KEYWORDS | {"ithen", "kthen", "return", "rireturn"}
+KEYWORDS = LEXICON_KEYWORDS
 # Rate of a variable from its name (after an optional g prefix).
 RATE_PREFIXES = {"a": "a", "k": "k", "i": "i", "S": "S", "f": "f", "w": "w"}
 # Csound 7 type annotations that are rates (`b`/`B`: booleans at init / performance time).
@@ -85,6 +85,7 @@ class Block:
     arg_names: list[str] = field(default_factory=list)
     # New-style UDO parameters (`opcode Gain(aIn:a, kAmt:k):a`): name token and declared type.
     params: list[tuple[Token, str]] = field(default_factory=list)
+    closed: bool = True  # False: no endin/endop, the block runs to its section's end
 
     @property
     def name(self) -> str:
@@ -298,7 +299,7 @@ def parse_statement(code: str, line: int, is_opcode: Callable[[str], bool]) -> S
     if word in KEYWORDS:
         return Statement(line, [], tok, split_args(code, first.end()), first.end(), label)
     nxt = code[after : after + 1]
-    if is_opcode(word) and nxt not in (",", "=", "[", ":") or nxt == "(":
+    if nxt == "(" or _opcode_first(code, word, after, nxt, is_opcode):
         return Statement(line, [], tok, split_args(code, first.end()), first.end(), label)
     outputs = [tok]
     types: list[str] = []
@@ -334,6 +335,24 @@ def parse_statement(code: str, line: int, is_opcode: Callable[[str], bool]) -> S
     return Statement(line, outputs, None, [], p, label, types, scopes)
 
 
+def _opcode_first(code: str, word: str, after: int, nxt: str,
+                  is_opcode: Callable[[str], bool]) -> bool:
+    """`word …` starts with its opcode (`outz a1, a1`) rather than an output (`kon trigger …`);
+    the decision is `lexical.opcode_first`, shared with the static checks' reader."""
+    decorated = nxt in (":", "@", ".") and not code[after - 1 : after].isspace() and (
+        IDENT.match(code, after + 1) is not None)
+    if nxt in (",", "=", "[") or decorated or code[after + 1 : after + 2] == "=" and nxt in "+-*/":
+        # an output list, an assignment (`kn += 1`) or a decorated output (`n.pitch`, `x:i`)
+        return False
+    second = IDENT.match(code, after) if nxt else None
+    if second is None:
+        # `outs` alone, `prints "…"`, `turnoff2 1, 0, 0`: no second word to weigh
+        return is_opcode(word) or bool(nxt)
+    p = _skip_ws(code, second.end())
+    return lexical.opcode_first(word, second.group(0), code[p : p + 1],
+                                code[second.end() : second.end() + 1] == "(", is_opcode, KEYWORDS)
+
+
 def _skip_ws(code: str, p: int) -> int:
     n = len(code)
     while p < n and code[p] in " \t\r":
@@ -362,7 +381,33 @@ def build_outline(doc: Document, kb: Any = None) -> Outline:
     """Build (or fetch the cached) outline of `doc`; `kb` (None while loading) names opcodes."""
     opcodes = kb.opcodes if kb is not None else {}
     # Keyed by the knowledge base: an outline built before it loaded is rebuilt once it is there.
-    return doc.cached(f"outline:{id(kb)}", lambda: _build(doc, opcodes.__contains__))
+    outline: Outline = doc.cached(f"outline:{id(kb)}", lambda: _build(doc, opcodes.__contains__))
+    _RECENT[doc.text] = outline
+    while len(_RECENT) > 4:
+        _RECENT.pop(next(iter(_RECENT)))
+    return outline
+
+
+# The outlines of the texts most recently read: the AI features get a bare text (the open
+# document's, usually) and read its structure from the same outline the editor features built.
+_RECENT: dict[str, Outline] = {}
+
+
+def outline_of_text(text: str) -> Outline:
+    """The outline of a bare text: a CSD when it has a section tag at a line's start, else an
+    orchestra; reused when the same text was outlined recently (the open document's)."""
+    found = _RECENT.get(text)
+    if found is not None:
+        return found
+    csd = any(lexical.section_tag(line) for line in text.split("\n") if "<" in line)
+    try:
+        parse_fn: Callable[[bytes, Any], Any] | None = parsing.parse
+        parsing.language()
+    except Exception:  # noqa: BLE001 — no grammar: the line reading alone
+        parse_fn = None
+    doc = Document.from_text("untitled:text", text, kind="csd" if csd else "orc",
+                             parse_fn=parse_fn)
+    return build_outline(doc)
 
 
 def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
@@ -489,6 +534,7 @@ def _close_blocks(out: Outline) -> None:
     """An unterminated block runs to its section's end (or the document's)."""
     for block in out.blocks:
         if block.end_line < block.start_line:
+            block.closed = False
             end = block.start_line
             while end + 1 < len(out.code) and out.regions[end + 1] == "orc":
                 end += 1
@@ -821,18 +867,15 @@ def _score_event(line: str, i: int, raw: str) -> ScoreEvent | None:
 def _regions(kind: str, lines: list[str]) -> list[str]:
     if kind in ("orc", "sco"):
         return [kind] * len(lines)
-    names = {"csinstruments": "orc", "csscore": "sco", "csoptions": "options"}
     regions: list[str] = []
     state = "other"
     for line in lines:
-        tagged = False
-        for tag in _SECTION_TAG.finditer(line):
-            target = names.get(tag.group(2).lower())
-            if target is not None:
-                tagged = True
-                state = "other" if tag.group(1) else target
+        tag = lexical.section_tag(line) if "<" in line else None
+        target = lexical.SECTIONS.get(tag[1].lower()) if tag is not None else None
+        if target is not None:
+            state = "other" if tag[0] else target
         # A tag line belongs to no section: code sharing a line with a tag is not analysed.
-        regions.append("other" if tagged else state)
+        regions.append("other" if target is not None else state)
     return regions
 
 
@@ -857,8 +900,6 @@ class _LazyCode(Sequence[str]):
 class _LazyRegions(Sequence[str]):
     """`_regions` one line at a time: the nearest section tag above decides (reduced analysis)."""
 
-    _NAMES = {"csinstruments": "orc", "csscore": "sco", "csoptions": "options"}
-
     def __init__(self, lines: list[str]) -> None:
         self._lines = lines
 
@@ -870,15 +911,12 @@ class _LazyRegions(Sequence[str]):
             return [self[j] for j in range(*i.indices(len(self)))]
         for j in range(i, -1, -1):
             line = self._lines[j]
-            if "<" not in line:
-                continue
-            tags = [t for t in _SECTION_TAG.finditer(line) if t.group(2).lower() in self._NAMES]
-            if not tags:
+            tag = lexical.section_tag(line) if "<" in line else None
+            if tag is None or tag[1].lower() not in lexical.SECTIONS:
                 continue
             if j == i:
                 return "other"
-            last = tags[-1]
-            return "other" if last.group(1) else self._NAMES[last.group(2).lower()]
+            return "other" if tag[0] else lexical.SECTIONS[tag[1].lower()]
         return "other"
 
 
@@ -886,14 +924,16 @@ def _sections(lines: list[str]) -> list[Section]:
     out: list[Section] = []
     open_at: dict[str, int] = {}
     for i, line in enumerate(lines):
-        for tag in _SECTION_TAG.finditer(line):
-            name = tag.group(2)
-            if tag.group(1):
-                start = open_at.pop(name.lower(), None)
-                if start is not None:
-                    out.append(Section(name, start, i))
-            else:
-                open_at[name.lower()] = i
+        tag = lexical.section_tag(line) if "<" in line else None
+        if tag is None:
+            continue
+        closing, name = tag
+        if closing:
+            start = open_at.pop(name.lower(), None)
+            if start is not None:
+                out.append(Section(name, start, i))
+        else:
+            open_at[name.lower()] = i
     for name, start in open_at.items():
         out.append(Section(name, start, len(lines) - 1))
     return sorted(out, key=lambda s: s.start_line)
@@ -922,5 +962,6 @@ def is_number(text: str) -> bool:
 __all__ = [
     "HEADER_VARS", "Block", "Macro", "Outline", "Pos", "ScoreEvent", "Section", "Span", "Statement",
     "Token", "Variable", "blank_code", "build_outline", "identifier_occurrences", "parse_statement",
+    "outline_of_text",
     "MEMBER_CHAIN", "declared_rate", "rate_of", "split_args", "word_at", "_MACRO_USE",
 ]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from csound_assist import lexical
 from csound_assist.retrieval.types import Chunk
 
 # Bump when chunk boundaries, ids or enrichment change: indexes built before are rebuilt.
@@ -32,7 +33,6 @@ WHOLE_FILE_MAX_CHARS = 8000
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # One pass tells strings from comments, so `;` inside a string is not a comment.
 _LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}|/\*.*?\*/|(?:;|//)[^\n]*', re.S)
-_SECTION = re.compile(r"<(/?)(CsInstruments|CsScore|CsOptions)\b[^>]*>", re.I)
 _INSTR = re.compile(r"^\s*instr\s+(.+?)\s*$")
 _ENDIN = re.compile(r"^\s*endin\b")
 _OPCODE = re.compile(r"^\s*opcode\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -102,18 +102,21 @@ def _sections(lines: list[str], suffix: str) -> list[tuple[str, int, int]]:
         return [("sco", 1, len(lines))]
     out, open_at = [], {}
     for no, line in enumerate(lines, 1):
-        for m in _SECTION.finditer(line):
-            name = {"csinstruments": "orc", "csscore": "sco"}.get(m.group(2).lower())
-            if name is None or "=" in m.group(0):  # <CsScore bin="…">: not Csound's score
-                continue
-            if m.group(1):
-                if name in open_at:
-                    out.append((name, open_at.pop(name), no - 1))
-            else:
-                open_at[name] = no + 1
+        m = lexical.tag_match(line) if "<" in line else None
+        if m is None:
+            continue
+        name = {"csinstruments": "orc", "csscore": "sco"}.get(m.group(2).lower())
+        if name is None or "=" in m.group(0):  # <CsScore bin="…">: not Csound's score
+            continue
+        if m.group(1):
+            if name in open_at:
+                out.append((name, open_at.pop(name), no - 1))
+        else:
+            open_at[name] = no + 1
     for name, start in open_at.items():  # unterminated section: runs to the end
         out.append((name, start, len(lines)))
-    if not out and not _SECTION.search("\n".join(lines)):
+    if not out and not any((t := lexical.section_tag(line)) and t[1].lower() in lexical.SECTIONS
+                           for line in lines if "<" in line):
         out.append(("orc", 1, len(lines)))  # no tags at all: treat as orchestra
     return out
 
