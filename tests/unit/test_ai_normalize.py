@@ -271,3 +271,13 @@ async def test_variables_get_a_rate_prefix_throughout_their_instrument() -> None
     errors, output = await compile_errors(fixed.text)
     assert errors == [], (fixed.text, output)
     assert normalize_csd(fixed.text).changes == []  # typed names are left alone
+
+
+def test_a_declaration_of_a_defined_global_is_removed() -> None:
+    # Round 2 of the same run: the model added the ftgen line and kept `global gisin`.
+    text = INVENTED_DECLARATIONS.replace(
+        "global gisin\n", "global gisin\ngisin ftgen 0, 0, 2^10, 10, 1\n"
+    )
+    fixed = normalize_csd(text)
+    assert "global gisin" not in fixed.text and "gisin init" not in fixed.text
+    assert "gisin ftgen 0, 0, 2^10, 10, 1" in fixed.text

@@ -322,6 +322,11 @@ def _declarations(text: str, changes: list[str]) -> str:
         if m is None:
             continue
         name, value = m.group("name"), (m.group("value") or "").strip()
+        defined = re.compile(rf"^\s*{re.escape(name)}\s*(?:=|\s(?:init|ftgen|ftgenonce)\b)", re.M)
+        if not value and defined.search(text):
+            lines[i] = ""  # declared here, defined properly elsewhere: the declaration goes
+            changes.append(f"line {i + 1}: removed {line.strip()} (not Csound; {name} is defined)")
+            continue
         if name.startswith("gS"):
             value = value or '""'
         new = f"{m.group('indent')}{name} init {value or 0}"
