@@ -139,8 +139,11 @@ async def test_a_repeated_answer_is_not_compiled_again_and_the_request_varies() 
     samplings = [s for _m, s in model.requests]
     assert samplings[2].seed != samplings[1].seed and samplings[3].seed != samplings[2].seed
     assert samplings[3].temperature > samplings[2].temperature > samplings[0].temperature
-    repair = model.requests[2][0][-1].content
-    assert "same as an earlier one" in repair and "gaSend" in repair
+    # After a repeat the request starts afresh: no assistant turn to copy, the error to avoid.
+    fresh = model.requests[2][0]
+    assert [m.role for m in fresh] == ["system", "user"]
+    assert "An earlier answer to this request did not compile" in fresh[-1].content
+    assert "gaSend" in fresh[-1].content and "Write a complete CSD" in fresh[-1].content
     assert "no `var` or `global`" in model.requests[1][0][-1].content
     # After the second repeat the example it was shown first is left out.
     first_prompt = model.requests[0][0][1].content

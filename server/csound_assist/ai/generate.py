@@ -107,10 +107,14 @@ async def generate_csd(
     base = generate_messages(description, sources=shown, cheatsheet=cheatsheet, num_ctx=num_ctx)
     result = GenerateResult(False, sources=sources)
     seen: dict[str, str] = {}  # normalised text → its compiler feedback
-    follow_up: list[Message] = []  # the last failed answer and its repair turn
+    follow_up: list[Message] = []  # the last failed answer and its repair turn, or a fresh note
     sampling: Sampling | None = None
     for attempt in range(1 + max_repairs):
-        answer = await _answer(service, [*base, *follow_up], on_chunk, sampling)
+        if follow_up and follow_up[0].role == "user":  # a fresh start: one user turn
+            request = [*base[:-1], Message("user", f"{base[-1].content}\n\n{follow_up[0].content}")]
+        else:
+            request = [*base, *follow_up]
+        answer = await _answer(service, request, on_chunk, sampling)
         result.rounds = attempt + 1
         result.answers.append(answer)
         if not answer.strip():
@@ -155,6 +159,12 @@ async def generate_csd(
         result.log.append(_round_log(attempt + 1, notes, feedback))
         if on_round is not None:
             on_round(attempt + 1, feedback)
+        if repeated:
+            # A model with its last answer in context copies it, whatever the sampling (Qwen gave
+            # the same 1,000 tokens at temperature 0.95 and 1.2): ask afresh, without that answer,
+            # saying only what to avoid.
+            follow_up = [fresh_start(feedback, repair_hint(feedback))]
+            continue
         # The repaired code stands in for the answer: what the error's line number refers to.
         said = f"```csound\n{csd.strip()}\n```" if normalized.code_changes else answer
         follow_up = [
@@ -169,6 +179,18 @@ async def generate_csd(
             ),
         ]
     return result
+
+
+def fresh_start(feedback: str, hint: str = "") -> Message:
+    """The turn after a repeated answer: the request again, with the error to avoid."""
+    first = feedback.strip().split("\n")
+    note = (
+        "An earlier answer to this request did not compile; csound said: "
+        + first[0]
+        + (f" on the line `{first[1].split('|', 1)[-1].strip()}`" if len(first) > 1 else "")
+        + ". Write a new CSD that avoids this."
+    )
+    return Message("user", note + (f" {hint}" if hint else ""))
 
 
 def _vary(
