@@ -381,7 +381,17 @@ def build_outline(doc: Document, kb: Any = None) -> Outline:
     """Build (or fetch the cached) outline of `doc`; `kb` (None while loading) names opcodes."""
     opcodes = kb.opcodes if kb is not None else {}
     # Keyed by the knowledge base: an outline built before it loaded is rebuilt once it is there.
-    outline: Outline = doc.cached(f"outline:{id(kb)}", lambda: _build(doc, opcodes.__contains__))
+    key = f"outline:{id(kb)}"
+
+    def build() -> Outline:
+        prev = doc.previous.get(key)
+        if prev is not None:
+            updated = _update(doc, prev, doc.previous.get("lines"), opcodes.__contains__)
+            if updated is not None:
+                return updated
+        return _build(doc, opcodes.__contains__)
+
+    outline: Outline = doc.cached(key, build)
     _RECENT[doc.text] = outline
     while len(_RECENT) > 4:
         _RECENT.pop(next(iter(_RECENT)))
@@ -476,13 +486,7 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
             word = line.strip().split(maxsplit=1)[0]
             if word in ("endin", "endop") and current is not None and current.end_line == i:
                 continue
-            st = tree_statements.get(i)
-            if st is None or not _known_opcode(st, opcode_like):
-                # `gkindx init -1` reads as opcode `gkindx` to the grammar, which knows only
-                # built-in names by its own list: a line reading with a known opcode wins.
-                by_line = parse_statement(line, i, opcode_like)
-                if st is None or by_line is not None and _known_opcode(by_line, opcode_like):
-                    st = by_line
+            st = _tree_line(out, i, line, current, tree_statements.get(i), opcode_like)
         else:
             if (sm := _STRUCT.match(line)) is not None:
                 out.structs.setdefault(sm.group(1), _struct_members(sm, i))
@@ -508,26 +512,116 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
                 continue
             st = parse_statement(line, i, opcode_like)
         # Csound 7 `for x:i, n:i in arr do`: the loop variables are defined on this line.
-        loop, iterable = loop_vars.get(i, ([], "")) if tree is not None else _for_variables(line, i)
-        for k, (tok, typ) in enumerate(loop):
-            if not typ and k == 0 and iterable:
-                # An untyped loop variable follows the array's element type.
-                source = (out.variables.get((iterable, current.start_line))
-                          if current is not None else None) or out.globals.get(iterable)
-                typ = source.type.split("[", 1)[0] if source is not None else ""
-            _define(out, tok, current, None, typ)
-        if st is None:
-            continue
-        out.statements[i] = st
-        if st.label is not None:
-            out.labels.append((st.label, current))
-        is_xin = st.opcode is not None and st.opcode.text == "xin"
-        if current is not None and current.kind == "opcode" and is_xin:
-            current.arg_names = [t.text for t in st.outputs]
-        for k, tok in enumerate(st.outputs):
-            _define(out, tok, current, st, *st.declared(k))
+        loop = loop_vars.get(i, ([], "")) if tree is not None else _for_variables(line, i)
+        _record(out, i, current, st, loop)
     _close_blocks(out)
     return out
+
+
+# What an edit may not touch for one block to be re-read alone: what spans lines (comments,
+# strings, macros), section tags, block boundaries, struct definitions.
+_STRUCTURAL = re.compile(r"/\*|\*/|\{\{|\}\}|#|<|\b(?:instr|endin|opcode|endop|struct)\b")
+
+
+def _update(doc: Document, prev: Outline, old_lines: list[str] | None,
+            is_opcode: Callable[[str], bool]) -> Outline | None:
+    """`prev` updated for edits inside one closed block that keep the line count: that block is
+    re-read from the incremental tree, everything else is shared. None when the edit may reach
+    further (block boundaries, multi-line comments or strings, macros, tags, globals, comment
+    runs): the caller rebuilds."""
+    tree = _usable_tree(doc)
+    raw = doc.lines
+    if (tree is None or not doc.edits or old_lines is None or prev.kind != doc.kind
+            or len(prev.code) != len(raw) or len(old_lines) != len(raw)
+            or any(new_last != last for _, last, new_last in doc.edits)):
+        return None
+    lo, hi = min(e[0] for e in doc.edits), max(e[1] for e in doc.edits)
+    block = prev.block_at(lo)
+    if (block is None or not block.closed or prev.block_at(hi) is not block
+            or not block.start_line < lo <= hi < block.end_line or prev.region(lo) != "orc"):
+        return None
+    code = list(prev.code)
+    for i in range(lo, hi + 1):
+        old, new = old_lines[i], raw[i]
+        if _STRUCTURAL.search(old) or _STRUCTURAL.search(new):
+            return None
+        if old.lstrip().startswith((";", "//")) or new.lstrip().startswith((";", "//")):
+            return None  # comment runs (folding) may change
+        if _BLANK.sub(_blank_match, old) != prev.code[i]:
+            return None  # inside something that spans lines
+        code[i] = _BLANK.sub(_blank_match, new)
+    first, last = block.start_line, block.end_line
+    if any(first <= v.definition.line <= last for v in prev.globals.values()):
+        return None  # the block writes globals: they are the whole file's
+    out = Outline(kind=prev.kind, regions=prev.regions, code=code, sections=prev.sections,
+                  macros=prev.macros, score=prev.score, comment_blocks=prev.comment_blocks,
+                  structs=prev.structs, struct_names=prev.struct_names,
+                  globals=dict(prev.globals))
+    udo_names = set(prev.udos())
+    found, tree_statements, loop_vars = _tree_structure(doc, tree, out, (first, last), udo_names)
+    fresh = [b for b in found if b.start_line == first]
+    if len(fresh) != 1 or fresh[0].end_line != last or fresh[0].kind != block.kind:
+        return None
+    new_block = fresh[0]
+    out.blocks = [new_block if b is block else b for b in prev.blocks]
+    out._block_starts = prev._block_starts
+    out.statements = {i: st for i, st in prev.statements.items() if not first <= i <= last}
+    out.variables = {k: v for k, v in prev.variables.items() if k[1] != first}
+    _define_params(out, new_block)
+
+    def opcode_like(name: str) -> bool:
+        return name in udo_names or is_opcode(name)
+
+    labels: list[tuple[Token, Block | None]] = []
+    out.labels = labels
+    for i in range(first + 1, last):
+        line = code[i]
+        if not line.strip():
+            continue
+        st = _tree_line(out, i, line, new_block, tree_statements.get(i), opcode_like)
+        _record(out, i, new_block, st, loop_vars.get(i, ([], "")))
+    written = {t.text for i, st in out.statements.items() if first < i < last for t in st.outputs}
+    if len(out.globals) != len(prev.globals) or written & out.globals.keys():
+        return None  # the block writes a global now: which line defines it is the file's matter
+    out.labels = ([lab for lab in prev.labels if lab[0].line < first] + labels
+                  + [lab for lab in prev.labels if lab[0].line > last])
+    return out
+
+
+def _tree_line(out: Outline, i: int, line: str, current: Block | None, st: Statement | None,
+               opcode_like: Callable[[str], bool]) -> Statement | None:
+    """The statement on orchestra line `i` when there is a tree: the tree's unless the line
+    reading knows the opcode better."""
+    if st is None or not _known_opcode(st, opcode_like):
+        # `gkindx init -1` reads as opcode `gkindx` to the grammar, which knows only
+        # built-in names by its own list: a line reading with a known opcode wins.
+        by_line = parse_statement(line, i, opcode_like)
+        if st is None or by_line is not None and _known_opcode(by_line, opcode_like):
+            st = by_line
+    return st
+
+
+def _record(out: Outline, i: int, current: Block | None, st: Statement | None,
+            loop: tuple[list[tuple[Token, str]], str]) -> None:
+    """Add line `i`'s loop variables and statement (its label, outputs, xin) to `out`."""
+    names, iterable = loop
+    for k, (tok, typ) in enumerate(names):
+        if not typ and k == 0 and iterable:
+            # An untyped loop variable follows the array's element type.
+            source = (out.variables.get((iterable, current.start_line))
+                      if current is not None else None) or out.globals.get(iterable)
+            typ = source.type.split("[", 1)[0] if source is not None else ""
+        _define(out, tok, current, None, typ)
+    if st is None:
+        return
+    out.statements[i] = st
+    if st.label is not None:
+        out.labels.append((st.label, current))
+    is_xin = st.opcode is not None and st.opcode.text == "xin"
+    if current is not None and current.kind == "opcode" and is_xin:
+        current.arg_names = [t.text for t in st.outputs]
+    for k, tok in enumerate(st.outputs):
+        _define(out, tok, current, st, *st.declared(k))
 
 
 def _close_blocks(out: Outline) -> None:
@@ -621,13 +715,19 @@ def _structure_query() -> Any:
 
 
 def _tree_structure(
-    doc: Document, tree: Any, out: Outline
+    doc: Document, tree: Any, out: Outline, rows: tuple[int, int] | None = None,
+    known_udos: set[str] | None = None,
 ) -> tuple[list[Block], dict[int, Statement], _Loops]:
-    from tree_sitter import QueryCursor
+    """Blocks, statements and loops from the tree: all of them, or those on `rows` (first, last)
+    when one block is re-read (`known_udos`: the document's UDO names then)."""
+    from tree_sitter import Point, QueryCursor
 
     raw = doc.lines
     cols = _Columns(raw)
-    found = QueryCursor(_structure_query()).captures(tree.root_node)
+    cursor = QueryCursor(_structure_query())
+    if rows is not None:
+        cursor.set_point_range(Point(rows[0], 0), Point(rows[1] + 1, 0))
+    found = cursor.captures(tree.root_node)
     blocks: list[Block] = []
     for node in found.get("instr", []):
         row = node.start_point[0]
@@ -653,7 +753,8 @@ def _tree_structure(
                 block.in_types = "".join(_param_type(t.text, typ) for t, typ in block.params)
             blocks.append(block)
     blocks.sort(key=lambda b: b.start_line)
-    udo_names = {b.names[0].text for b in blocks if b.kind == "opcode" and b.names}
+    udo_names = known_udos if known_udos is not None else {
+        b.names[0].text for b in blocks if b.kind == "opcode" and b.names}
     statements: dict[int, Statement] = {}
     for node in found.get("statement", []):
         name_node = node.child_by_field_name("opcode")

@@ -129,6 +129,10 @@ class Document:
     # the user just edited, for the inline completion's "recently edited" context.
     edited_line: int | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The analyses of the last version that had any, and the edits since as (first line, last
+    # line, last line after the edit): what an analysis may update instead of rebuilding.
+    previous: dict[str, Any] = field(default_factory=dict, repr=False)
+    edits: list[tuple[int, int, int]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.line_starts = [0, *_newlines(self.source, 0)]
@@ -244,6 +248,7 @@ class Document:
         self.line_starts = [0, *_newlines(data, 0)]
         self.tree = None
         self._cache.clear()
+        self.previous, self.edits = {}, []
 
     def _apply_one(self, rng: tuple[int, int, int, int], data: bytes) -> int:
         """Apply one ranged change; returns the byte offset where the new text ends."""
@@ -262,7 +267,10 @@ class Document:
             [x + delta for x in tail] if delta else tail
         )
         new_end = start + len(data)
-        self._cache.clear()
+        if self._cache:
+            self.previous, self.edits = self._cache, []
+            self._cache = {}
+        self.edits.append((first, last, self._point(new_end)[0]))
         if self.tree is not None:
             self.tree.edit(
                 start_byte=start,
