@@ -107,9 +107,11 @@ async def verified_fix(
                 return result
             current_error = compiled.feedback
         result.error = current_error
-        follow_up = repair_message(
-            code, current_error, repeated=repeated, hint=repair_hint(current_error)
-        )
+        if repeated:
+            # With its own answer in context the model copies it again: ask afresh.
+            messages = messages[:2]
+            continue
+        follow_up = repair_message(code, current_error, hint=repair_hint(current_error))
         messages = [*messages[:2], Message("assistant", answer), follow_up]
     return result
 
