@@ -155,3 +155,18 @@ def test_outz_without_a_tree_is_opcode_outz_everywhere(readers, table):
     assert used_opcodes(code) == {"outz"}
     # With the opcode table, every reader (tree and lines) says the same.
     assert set(answers(readers, table, OUTZ, "opcode", line_of(OUTZ, "outz")).values()) == {"outz"}
+
+
+def test_an_instrument_the_tree_loses_is_still_a_block(readers, table):
+    """An unbalanced parenthesis turns instr 2 into an ERROR node: the Outline (and so Fix with
+    AI's region) still has it, as the line readers do."""
+    from csound_assist.ai.fix import error_region
+
+    text = csd(HEADER + "instr 1\n  a1 oscili 0.5, 440\n  outs a1, a1\nendin\n\ninstr 2\n"
+               "  a2 oscili 0.5, (220 * 2\n  outs a2, a2\nendin\n")
+    row = line_of(text, "(220")
+    got = answers(readers, table, text, "block", row)
+    expected = ("instr", line_of(text, "instr 2"))
+    assert {v for k, v in got.items() if k != "parsing"} == {expected}, got
+    start, end = error_region(text, row)
+    assert text[start:end] == "instr 2\n  a2 oscili 0.5, (220 * 2\n  outs a2, a2\nendin\n"

@@ -447,6 +447,9 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         # Blocks and opcode statements from the tree; lines it has no clean statement for
         # (control flow, labels alone, half-typed or ERROR lines) fall back to the line parser.
         out.blocks, tree_statements, loop_vars = _tree_structure(doc, tree, out)
+        if tree.root_node.has_error:
+            out.blocks = sorted(out.blocks + _lost_blocks(out, raw_lines),
+                                key=lambda b: b.start_line)
         udo_names = {b.names[0].text for b in out.blocks if b.kind == "opcode" and b.names}
     else:
         tree_statements, loop_vars = {}, _Loops()
@@ -622,6 +625,39 @@ def _record(out: Outline, i: int, current: Block | None, st: Statement | None,
         current.arg_names = [t.text for t in st.outputs]
     for k, tok in enumerate(st.outputs):
         _define(out, tok, current, st, *st.declared(k))
+
+
+def _lost_blocks(out: Outline, raw: list[str]) -> list[Block]:
+    """Blocks the tree's error recovery swallowed (an unbalanced parenthesis can turn a whole
+    instrument into an ERROR node): headers on orchestra lines no tree block covers, read as
+    the line reader reads them, each up to its closer or to what the tree holds next."""
+    covered = [False] * len(out.code)
+    for b in out.blocks:
+        last = b.end_line if b.end_line >= b.start_line else len(out.code) - 1
+        for i in range(b.start_line, last + 1):
+            covered[i] = True
+    lost: list[Block] = []
+    current: Block | None = None
+    for i, line in enumerate(out.code):
+        if covered[i] or out.regions[i] != "orc":
+            if current is not None:  # stopped by a tree block or the section's end
+                current.end_line, current.closed = i - 1, False
+                current = None
+            continue
+        m = _INSTR.match(line)
+        u = None if m else (_UDO_OLD.match(line) or _UDO_NEW.match(line))
+        if m or (u and line.lstrip().startswith("opcode")):
+            if current is not None:
+                current.end_line, current.closed = i - 1, False
+            current = (_open_block("instr", line, i, raw, m) if m
+                       else _open_udo(line, i, raw, u))  # type: ignore[arg-type]
+            lost.append(current)
+        elif current is not None and line.split(maxsplit=1)[:1] in (["endin"], ["endop"]):
+            current.end_line = i
+            current = None
+    if current is not None:
+        current.end_line, current.closed = len(out.code) - 1, False
+    return lost
 
 
 def _close_blocks(out: Outline) -> None:

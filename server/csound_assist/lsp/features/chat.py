@@ -22,6 +22,7 @@ from lsprotocol import types
 from csound_assist.ai.chat import ChatEvent
 from csound_assist.ai.explain import code_to_explain, explain
 from csound_assist.ai.fix import verified_fix
+from csound_assist.features.analysis import build_outline
 from csound_assist.features.document import Pos
 from csound_assist.lsp.features.inline_completion import offset_of, runtime
 from csound_assist.lsp.server import CsoundLanguageServer
@@ -132,6 +133,7 @@ def register(ls: CsoundLanguageServer) -> None:
         if data.get("position"):
             p = data["position"]
             offset = offset_of(doc, p["line"], p["character"])
+        build_outline(doc, ls.kb)  # what code_to_explain reads the block from
         code = code_to_explain(doc.text, offset, selection)
         rt = runtime(ls)
         sources: list[Source] = []

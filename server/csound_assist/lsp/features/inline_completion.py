@@ -22,6 +22,7 @@ from csound_assist.ai import compile_gate
 from csound_assist.ai.complete import should_auto_trigger
 from csound_assist.ai.context import cursor_context
 from csound_assist.ai.runtime import AIRuntime
+from csound_assist.features.analysis import build_outline
 from csound_assist.lsp.server import CsoundLanguageServer
 from csound_assist.lsp.wire import plain
 
@@ -78,6 +79,8 @@ def register(ls: CsoundLanguageServer) -> None:
             return None
         rt = runtime(ls)
         text = doc.text
+        # The AI context reads the document's own outline (updated from the incremental tree).
+        build_outline(doc, ls.kb)
         offset = offset_of(doc, params.position.line, params.position.character)
         hit = rt.completer.cached(text, offset)
         if hit is not None:
