@@ -156,20 +156,13 @@ def read_postfilter(text: str, kind: str, table: Any) -> Answers:
 
 
 def read_chunking(text: str, kind: str, table: Any) -> Answers:
-    """Chunking's sections (its lexical scan) and blocks (tree, else lexical); a block's comment
-    lines above its header are left out (chunks carry them by design)."""
-    suffix = "." + kind
+    """Chunking's blocks (outline_blocks); a block's comment lines above its header are left out
+    (chunks carry them by design). It has no section reader of its own any more."""
     lines = text.split("\n")
-    ans: Answers = {"section": {i: "other" for i in range(len(lines))}, "block": {}}
-    for name, first, last in chunking._sections(lines, suffix):
-        for no in range(first, last + 1):
-            ans["section"][no - 1] = "orchestra" if name == "orc" else "score"
-    blocks = chunking.tree_blocks(text, suffix)
-    if blocks is None:
-        blocks = chunking.lexical_blocks(text, suffix)
+    ans: Answers = {"block": {}}
     owner: dict[int, tuple[str, int]] = {}
     code = blank_code(text).split("\n")
-    for b in blocks:
+    for b in chunking.outline_blocks(text, "." + kind):
         if b.kind not in ("instr", "udo"):
             continue
         head = next((n for n in b.lines if code[n - 1].lstrip().startswith(("instr", "opcode"))),

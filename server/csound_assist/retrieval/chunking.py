@@ -6,38 +6,33 @@ together, the score's i-statements grouped by instrument, and the whole file whe
 (≤ ~2,000 tokens). Ids are stable (`<path>#instr:Name`, `<path>#udo:Name`, `<path>#header`,
 `<path>#ftables`, `<path>#notes:Name`, `<path>#file`): an unchanged file yields the same ids.
 
-The structure comes from the tree-sitter tree (`csound_assist.parsing`). Where the grammar is not
-installed, or a file has syntax errors (recovery can swallow a whole instrument), a lexical scan of
-the same constructs stands in, so indexing never depends on a compiled extension or a clean parse.
-Both produce `Block`s; everything after that is shared.
+The structure is the shared outline's (features/analysis.py): the tree-sitter tree where the
+grammar is installed, the outline's line reading where it is not, and instruments the tree's error
+recovery swallows read from their lines — the same blocks hover, the static checks and the AI
+features see.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from loguru import logger
+from typing import Any
 
 from csound_assist import lexical
+from csound_assist.features.analysis import Outline, build_outline
+from csound_assist.features.document import Document
 from csound_assist.retrieval.types import Chunk
 
 # Bump when chunk boundaries, ids or enrichment change: indexes built before are rebuilt.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 # "Small" files are also indexed whole; ~4 characters per token.
 WHOLE_FILE_MAX_CHARS = 8000
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # One pass tells strings from comments, so `;` inside a string is not a comment.
 _LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|\{\{.*?\}\}|/\*.*?\*/|(?:;|//)[^\n]*', re.S)
-_INSTR = re.compile(r"^\s*instr\s+(.+?)\s*$")
-_ENDIN = re.compile(r"^\s*endin\b")
-_OPCODE = re.compile(r"^\s*opcode\s+([A-Za-z_][A-Za-z0-9_]*)")
-_ENDOP = re.compile(r"^\s*endop\b")
-_SCORE_STMT = re.compile(r"^\s*([a-zA-Z])(?=[\s\d\"\-.]|$)\s*(.*)$")
 
 
 @dataclass
@@ -94,91 +89,71 @@ def opcodes_in(text: str, is_opcode: Callable[[str], bool]) -> tuple[str, ...]:
 # -- structure: lexical scan ---------------------------------------------------------------------
 
 
-def _sections(lines: list[str], suffix: str) -> list[tuple[str, int, int]]:
-    """(section, first line, last line) of the orchestra and score parts; 1-based, inclusive."""
+def _parser() -> Callable[[bytes, Any], Any] | None:
+    """The parse function for the outline (parsing.parse keeps one parser per thread: indexing
+    runs beside the language server), or None when the grammar is not installed."""
+    try:
+        from csound_assist import parsing
+
+        parsing.language()
+    except Exception:  # noqa: BLE001 — ImportError, or a binding built for another ABI
+        return None
+    return parsing.parse
+
+
+def _kind(lines: list[str], suffix: str) -> str:
     if suffix in (".orc", ".udo", ".inc"):
-        return [("orc", 1, len(lines))]
+        return "orc"
     if suffix == ".sco":
-        return [("sco", 1, len(lines))]
-    out, open_at = [], {}
-    for no, line in enumerate(lines, 1):
-        m = lexical.tag_match(line) if "<" in line else None
-        if m is None:
-            continue
-        name = {"csinstruments": "orc", "csscore": "sco"}.get(m.group(2).lower())
-        if name is None or "=" in m.group(0):  # <CsScore bin="…">: not Csound's score
-            continue
-        if m.group(1):
-            if name in open_at:
-                out.append((name, open_at.pop(name), no - 1))
-        else:
-            open_at[name] = no + 1
-    for name, start in open_at.items():  # unterminated section: runs to the end
-        out.append((name, start, len(lines)))
-    if not out and not any((t := lexical.section_tag(line)) and t[1].lower() in lexical.SECTIONS
-                           for line in lines if "<" in line):
-        out.append(("orc", 1, len(lines)))  # no tags at all: treat as orchestra
-    return out
+        return "sco"
+    tagged = any((t := lexical.section_tag(line)) and t[1].lower() in lexical.SECTIONS
+                 for line in lines if "<" in line)
+    return "csd" if tagged else "orc"  # no tags at all: an orchestra
 
 
-def lexical_blocks(text: str, suffix: str) -> list[Block]:
+def outline_blocks(text: str, suffix: str) -> list[Block]:
+    """The file's blocks as the shared outline reads it (with the tree when the grammar is
+    installed; instruments its error recovery loses are still read): instruments, UDOs, the
+    orchestra header, the score's tables and notes per instrument."""
     lines = text.split("\n")
-    code = _strip_comments(text, keep_strings=True).split("\n")
-    blocks: list[Block] = []
-    for section, first, last in _sections(lines, suffix):
-        if section == "orc":
-            blocks.extend(_orchestra_blocks(lines, code, first, last))
-        else:
-            blocks.extend(_score_blocks(code, first, last))
-    return blocks
+    data = text.encode("utf-8", "replace")
+    doc = Document(uri="untitled:chunk", source=data, kind=_kind(lines, suffix),
+                   parse_fn=_parser(), max_bytes=len(data) + 1)
+    out = build_outline(doc)
+    return _orchestra_blocks(out, lines) + _score_blocks(out, lines)
 
 
-def _orchestra_blocks(lines: list[str], code: list[str], first: int, last: int) -> list[Block]:
+def _orchestra_blocks(out: Outline, lines: list[str]) -> list[Block]:
     """Instruments, UDOs and the header; comment lines right above a block belong to it."""
     blocks: list[Block] = []
-    header = Block("header", "")
-    current: Block | None = None
-    leading: list[int] = []  # comment-only lines waiting to see what follows them
-    for no in range(first, last + 1):
-        line = code[no - 1]
-        if current is None:
-            if not line.strip():
-                if lines[no - 1].strip():
-                    leading.append(no)
-                else:
-                    header.lines.extend(leading)  # a blank line detaches the comments
-                    leading = []
-                continue
-            if m := _INSTR.match(line):
-                current = Block("instr", _instr_name(m.group(1)), [*leading, no])
-            elif m := _OPCODE.match(line):
-                current = Block("udo", m.group(1), [*leading, no])
-            else:
-                header.lines.extend([*leading, no])
-            leading = []
+    owned: set[int] = set()  # 0-based lines that belong to a block
+    starts = [b.start_line for b in out.blocks] + [len(lines)]
+    for k, b in enumerate(out.blocks):
+        if out.region(b.start_line) != "orc":
             continue
-        current.lines.append(no)
-        if (current.kind == "instr" and _ENDIN.match(line)) or (
-            current.kind == "udo" and _ENDOP.match(line)
-        ):
-            blocks.append(_contiguous(current))
-            current = None
-    header.lines.extend(leading)
-    if current is not None:  # unterminated block: keep what there is
-        blocks.append(_contiguous(current))
-    if any(code[n - 1].strip() for n in header.lines):
-        blocks.insert(0, header)
+        last = min(b.end_line, starts[k + 1] - 1)  # an unclosed block stops at the next one
+        first = b.start_line
+        while (first > 0 and first - 1 not in owned and out.region(first - 1) == "orc"
+               and lines[first - 1].strip() and not out.code[first - 1].strip()):
+            first -= 1  # comment-only lines directly above
+        rows = range(first, last + 1)
+        owned.update(rows)
+        if b.kind == "instr":
+            name = _instr_name(",".join(t.text for t in b.names))
+            blocks.append(Block("instr", name, [n + 1 for n in rows]))
+        else:
+            blocks.append(Block("udo", b.names[0].text if b.names else "?",
+                                [n + 1 for n in rows]))
+    header = [i for i in range(len(lines))
+              if out.region(i) == "orc" and i not in owned and lines[i].strip()]
+    if any(out.code[i].strip() for i in header):
+        blocks.insert(0, Block("header", "", [i + 1 for i in header]))
     return blocks
 
 
 def _instr_name(spec: str) -> str:
     names = [n.strip().lstrip("+") for n in spec.split(",") if n.strip()]
     return ",".join(names) or "?"
-
-
-def _contiguous(block: Block) -> Block:
-    block.lines = list(range(block.start, block.end + 1))
-    return block
 
 
 def _note_instrument(p1: str, previous: str = "") -> str:
@@ -190,195 +165,32 @@ def _note_instrument(p1: str, previous: str = "") -> str:
     return name.split(".")[0] if name.replace(".", "", 1).isdigit() else name
 
 
-def _score_blocks(code: list[str], first: int, last: int) -> list[Block]:
+_CONTINUED = re.compile(r"\s*[-+.\d]")
+
+
+def _score_blocks(out: Outline, lines: list[str]) -> list[Block]:
+    # <CsScore bin="…">: the section is an external program's input, not Csound's score.
+    foreign = [(s.start_line, s.end_line) for s in out.sections
+               if s.name.lower() == "csscore" and "=" in lines[s.start_line]]
     tables = Block("ftables", "")
     notes: dict[str, Block] = {}
     previous = ""
-    for no in range(first, last + 1):
-        m = _SCORE_STMT.match(code[no - 1])
-        if not m:
+    for ev in out.score:
+        row = ev.letter.line
+        if any(a <= row <= b for a, b in foreign):
             continue
-        op, rest = m.group(1), m.group(2).split()
-        if op == "f":
-            tables.lines.append(no)
-        elif op == "i" and rest:
-            name = _note_instrument(rest[0], previous)
-            notes.setdefault(name, Block("notes", name)).lines.append(no)
+        if ev.letter.text == "f":
+            tables.lines.append(row + 1)
+            nxt = row + 1  # a table's numbers may go on over the next lines
+            while nxt < len(lines) and out.region(nxt) == "sco" and _CONTINUED.match(
+                    out.code[nxt]):
+                nxt += 1
+                tables.lines.append(nxt)
+        elif ev.letter.text == "i" and ev.fields:
+            name = _note_instrument(ev.fields[0].text, previous)
+            notes.setdefault(name, Block("notes", name)).lines.append(row + 1)
             previous = name
-    out = [tables] if tables.lines else []
-    return out + list(notes.values())
-
-
-# -- structure: tree-sitter ----------------------------------------------------------------------
-
-
-_local = threading.local()
-
-
-def _parser() -> Callable[[bytes], object] | None:
-    """A parse function for this thread (tree-sitter parsers are not thread-safe and indexing
-    runs beside the language server), or None when the grammar is not installed."""
-    if not hasattr(_local, "parse"):
-        try:
-            from csound_assist.parsing import parser
-
-            _local.parse = parser().parse
-        except ImportError:
-            _local.parse = None
-    return _local.parse
-
-
-def _rows(node) -> list[int]:
-    """1-based line numbers a node spans (a node ending at column 0 ends on the line before)."""
-    start, end = node.start_point, node.end_point
-    last = end[0] if end[1] > 0 or end[0] == start[0] else end[0] - 1
-    return list(range(start[0] + 1, last + 2))
-
-
-def _keyword_statement(node) -> str:
-    """`instr`/`endin`/`opcode`/`endop` that error recovery left as a plain statement."""
-    if node.type != "opcode_statement":
-        return ""
-    name = node.child_by_field_name("opcode")
-    word = name.text.decode(errors="replace") if name is not None else ""
-    return word if word in ("instr", "endin", "opcode", "endop") else ""
-
-
-_DEFINITIONS = ("instrument_definition", "udo_definition")
-
-
-def _tree_orchestra(items: list) -> list[Block]:
-    blocks: list[Block] = []
-    header = Block("header", "")
-    leading: list[int] = []
-    current: Block | None = None
-    last_row = -1
-    has_code = False
-    for node in items:
-        rows = _rows(node)
-        if current is not None:
-            current.lines.extend(rows)
-            if _keyword_statement(node) in ("endin", "endop"):
-                blocks.append(_contiguous(current))
-                current = None
-            continue
-        if node.type == "comment":
-            if leading and rows[0] > last_row + 1:
-                header.lines.extend(leading)  # a blank line detaches earlier comments
-                leading = []
-            leading.extend(rows)
-            last_row = rows[-1]
-            continue
-        if leading and rows[0] > last_row + 1:
-            header.lines.extend(leading)
-            leading = []
-        keyword = _keyword_statement(node)
-        if node.type in ("instrument_definition", "udo_definition") or keyword in (
-            "instr",
-            "opcode",
-        ):
-            kind = "instr" if node.type == "instrument_definition" or keyword == "instr" else "udo"
-            block = Block(kind, _definition_name(node, kind), [*leading, *rows])
-            if keyword:
-                current = block  # recovered form: runs to the matching end keyword
-            else:
-                blocks.append(_contiguous(block))
-        else:
-            header.lines.extend([*leading, *rows])
-            has_code = True
-        leading = []
-        last_row = rows[-1]
-    header.lines.extend(leading)
-    if current is not None:
-        blocks.append(_contiguous(current))
-    if has_code:
-        blocks.insert(0, header)
-    return blocks
-
-
-def _definition_name(node, kind: str) -> str:
-    if node.type == "opcode_statement":  # recovered `instr 1` / `opcode Name, a, a`
-        args = node.child_by_field_name("inputs")
-        spec = args.text.decode(errors="replace") if args is not None else "?"
-        return _instr_name(spec) if kind == "instr" else spec.split(",")[0].strip() or "?"
-    names = [n.text.decode(errors="replace") for n in node.children_by_field_name("name")]
-    return _instr_name(",".join(names)) if kind == "instr" else (names[0] if names else "?")
-
-
-def _tree_score(items: list, code: list[str]) -> list[Block]:
-    tables = Block("ftables", "")
-    notes: dict[str, Block] = {}
-    last = ""
-    for node in items:
-        if node.type == "comment":
-            continue
-        if node.type != "score_statement":
-            # Error recovery (`i1 0 2` glued): read those lines lexically.
-            rows = _rows(node)
-            for block in _score_blocks(code, rows[0], rows[-1]):
-                target = (
-                    tables
-                    if block.kind == "ftables"
-                    else notes.setdefault(block.name, Block("notes", block.name))
-                )
-                target.lines.extend(block.lines)
-            continue
-        letter = node.child_by_field_name("letter")
-        pfields = node.children_by_field_name("pfield")
-        op = letter.text.decode() if letter is not None else ""
-        if op == "f":
-            tables.lines.extend(_rows(node))
-        elif op == "i" and pfields:
-            name = _note_instrument(pfields[0].text.decode(errors="replace"), last)
-            notes.setdefault(name, Block("notes", name)).lines.extend(_rows(node))
-            last = name
-    for block in notes.values():
-        block.lines.sort()
-    tables.lines.sort()
     return ([tables] if tables.lines else []) + list(notes.values())
-
-
-def _element_items(element) -> list:
-    """The items of a CSD element: its body's children plus comments outside the body."""
-    body = element.child_by_field_name("body")
-    items = [c for c in element.named_children if c.type in ("comment", "ERROR")]
-    if body is not None:
-        items.extend(body.named_children)
-    return sorted(items, key=lambda n: n.start_byte)
-
-
-def tree_blocks(text: str, suffix: str) -> list[Block] | None:
-    """Blocks from the tree-sitter tree; None when no grammar is installed or the file has syntax
-    errors."""
-    parse = _parser()
-    if parse is None:
-        return None
-    root = parse(text.encode("utf-8")).root_node
-    if root.has_error:
-        # Error recovery can swallow whole instruments; the lexical scan keeps every block.
-        return None
-    code = _strip_comments(text, keep_strings=True).split("\n")
-    csd = next((c for c in root.named_children if c.type == "csd"), None)
-    if csd is None:
-        items = list(root.named_children)
-        if suffix == ".sco" or (
-            any(c.type == "score_statement" for c in items)
-            and not any(c.type in _ORCHESTRA_NODES for c in items)
-        ):
-            return _tree_score(items, code)
-        return _tree_orchestra(items)
-    blocks: list[Block] = []
-    for element in csd.named_children:
-        if element.type == "instruments_element":
-            blocks.extend(_tree_orchestra(_element_items(element)))
-        elif element.type == "score_element" and element.child_by_field_name("content") is None:
-            blocks.extend(_tree_score(_element_items(element), code))
-    return blocks
-
-
-_ORCHESTRA_NODES = frozenset(
-    {"instrument_definition", "udo_definition", "opcode_statement", "assignment_statement"}
-)
 
 
 # -- chunks --------------------------------------------------------------------------------------
@@ -396,13 +208,7 @@ def chunk_file(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     suffix = Path(path).suffix.lower()
-    try:
-        blocks = tree_blocks(text, suffix)
-    except Exception as exc:  # noqa: BLE001 - a grammar bug must not stop indexing
-        logger.warning("tree-sitter chunking of {} failed ({}); using the lexical scan", path, exc)
-        blocks = None
-    if blocks is None:
-        blocks = lexical_blocks(text, suffix)
+    blocks = outline_blocks(text, suffix)
     chunks: list[Chunk] = []
     used_ids: set[str] = set()
 
