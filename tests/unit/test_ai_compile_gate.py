@@ -116,8 +116,13 @@ def test_without_block_blanks_the_edited_instrument_only() -> None:
         "", "", "", "", "instr 2", "  a2 vcoo2 1, 1", "endin", ""
     ]
     # A block not closed yet: blanked to the orchestra's end; outside a block: the line only.
-    open_block = "sr = 1\ninstr 3\n  aY \n</CsInstruments>\n"
+    open_block = "<CsInstruments>\nsr = 1\ninstr 3\n  aY \n</CsInstruments>\n"
     assert without_block(open_block, open_block.index("aY")).split("\n") == [
-        "sr = 1", "", "", "</CsInstruments>", ""
+        "<CsInstruments>", "sr = 1", "", "", "</CsInstruments>", ""
+    ]
+    # The block is the outline's: an `instr` inside a block comment is no block.
+    commented = "instr 1\n  a1 vco2 1, 1\nendin\n/*\ninstr 9\n  aZ \n*/\n"
+    assert without_block(commented, commented.index("aZ")).split("\n") == [
+        "instr 1", "  a1 vco2 1, 1", "endin", "/*", "instr 9", "", "*/", ""
     ]
     assert without_block("a = 1\nb\nc = 2", 7) == "a = 1\n\nc = 2"

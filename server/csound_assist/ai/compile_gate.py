@@ -12,7 +12,6 @@ judged by what it adds. When a check cannot run (csound missing, timed out) it i
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
+from csound_assist.ai.context import block_at
 from csound_assist.diagnostics.model import SOURCE_COMPILER
 
 if TYPE_CHECKING:
@@ -37,29 +37,15 @@ def insert(text: str, offset: int, suggestion: str) -> str:
     return text[:offset] + suggestion + text[offset:]
 
 
-_OPEN = re.compile(r"^\s*(?:instr|opcode)\b")
-_CLOSE = re.compile(r"^\s*(?:endin|endop)\b")
-_ORC_END = re.compile(r"</CsInstruments>", re.IGNORECASE)
-
-
 def without_block(text: str, offset: int) -> str:
     """`text` with the instr/opcode block holding `offset` blanked (or only its line, outside a
-    block; to the orchestra's end when the block is not closed yet). Line numbers hold."""
+    block; to the orchestra's end when the block is not closed yet). Line numbers hold. The
+    block is the shared outline's (ai.context.block_at)."""
     lines = text.split("\n")
     at = text.count("\n", 0, offset)
-    first = last = at
-    for i in range(at, -1, -1):
-        if _CLOSE.match(lines[i]) and i != at:
-            break
-        if _OPEN.match(lines[i]):
-            first = i
-            last = len(lines) - 1
-            for j in range(at, len(lines)):
-                if _CLOSE.match(lines[j]) or _ORC_END.search(lines[j]):
-                    last = j if _CLOSE.match(lines[j]) else j - 1
-                    break
-            break
-    for i in range(first, last + 1):
+    block = block_at(text, offset)
+    first, last = (block.start_line, block.end_line) if block is not None else (at, at)
+    for i in range(first, min(last, len(lines) - 1) + 1):
         lines[i] = ""
     return "\n".join(lines)
 
