@@ -471,7 +471,8 @@ async def bench_latency(model: Model, config: Any, retriever: Any) -> list[Row]:
                 stream = backend.chat(messages, sampling)
             async for _ in stream:
                 pass
-            values[label] = f"{backend.last_first_token_s:.1f} s" + (
+            first = backend.last_first_token_s
+            values[label] = ("no token" if first is None else f"{first:.1f} s") + (
                 " (restored)" if backend.last_restored else "")
         values["state kept"] = f"{backend.snapshot_bytes() / 2**20:.0f} MiB"
         rows.append(Row(model.key, "KV kept per kind" if reuse else "no reuse", values))

@@ -132,7 +132,9 @@ class LlamaCppBackend:
         self._live_kind = ""
         self._snapshots: dict[str, _Snapshot] = {}
         self.last_restored = False  # whether the last request started from a saved state
+        # Seconds from the request's start (model loaded) to its first token, empty or not.
         self.last_first_token_s: float | None = None
+        self._started = 0.0
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -202,6 +204,11 @@ class LlamaCppBackend:
     async def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once no generation is running (the worker thread has let go of the model)."""
         return await asyncio.to_thread(self._idle.wait, timeout)
+
+    def _token(self) -> None:
+        """Called by the worker for every token llama.cpp yields (text or not)."""
+        if self.last_first_token_s is None:
+            self.last_first_token_s = time.monotonic() - self._started
 
     def _kwargs(self, sampling: Sampling, extra_stops: Sequence[str] = ()) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -288,13 +295,11 @@ class LlamaCppBackend:
                         return
                     llm = self._model()
                     self._switch(llm, kind)
-                    started = time.monotonic()
+                    self._started = time.monotonic()
                     self.last_first_token_s = None
                     chunks = produce(llm)
                     try:
                         for text in chunks:
-                            if count == 0:
-                                self.last_first_token_s = time.monotonic() - started
                             count += 1
                             self.live_tokens = count
                             if cancel.is_set():
@@ -333,6 +338,7 @@ class LlamaCppBackend:
         def produce(llm: Any) -> Iterator[str]:
             with closing(llm.create_chat_completion(messages=payload, **kwargs)) as stream:
                 for chunk in stream:
+                    self._token()
                     text = chunk["choices"][0]["delta"].get("content")
                     if text:
                         yield text
@@ -385,6 +391,7 @@ class LlamaCppBackend:
             before, after = self._bounded(llm, prompt, suffix)
             with closing(llm.create_completion(template.render(before, after), **kwargs)) as stream:
                 for chunk in stream:
+                    self._token()
                     text = chunk["choices"][0]["text"]
                     if text:
                         yield text
