@@ -14,6 +14,8 @@ from pathlib import Path
 
 from loguru import logger
 
+from csound_assist.features.analysis import outline_of_text
+
 
 @dataclass
 class OpcodeDoc:
@@ -35,31 +37,34 @@ class ExampleFile:
 
 # --- CSD structure -----------------------------------------------------------------------------
 
-_SECTION = {
-    name: re.compile(rf"<{name}>(.*?)</{name}>", re.S | re.I)
-    for name in ("CsOptions", "CsInstruments", "CsScore")
-}
-_BLOCK = re.compile(r"^[ \t]*(instr|opcode)\b[^\n]*\n.*?^[ \t]*(endin|endop)\b[^\n]*$", re.S | re.M)
-
-
 def csd_sections(text: str) -> dict[str, str] | None:
-    """The options, orchestra and score of a CSD; None when it is not a CSD with an orchestra."""
-    parts = {
-        name: (m.group(1) if (m := rx.search(text)) else None) for name, rx in _SECTION.items()
-    }
-    if parts["CsInstruments"] is None:
+    """The options, orchestra and score of a CSD; None when it is not a CSD with an orchestra.
+    Sections are the shared outline's: a tag counts at a line's start, as Csound reads it."""
+    out = outline_of_text(text)
+    lines = text.split("\n")
+    found: dict[str, str] = {}
+    for sec in out.sections:
+        name = {"csoptions": "options", "csinstruments": "orchestra",
+                "csscore": "score"}.get(sec.name.lower())
+        # <CsScore bin="…">: an external program's input, not a Csound score.
+        if name is not None and name not in found and "=" not in lines[sec.start_line]:
+            found[name] = "\n".join(lines[sec.start_line + 1 : sec.end_line])
+    if "orchestra" not in found or out.kind != "csd":
         return None
-    return {
-        "options": parts["CsOptions"] or "",
-        "orchestra": parts["CsInstruments"],
-        "score": parts["CsScore"] or "",
-    }
+    return {"options": found.get("options", ""), "orchestra": found["orchestra"],
+            "score": found.get("score", "")}
 
 
 def orchestra_blocks(orchestra: str) -> tuple[str, list[str]]:
-    """Split an orchestra into its global header code and its instr/opcode blocks (in order)."""
-    blocks = [m.group(0) for m in _BLOCK.finditer(orchestra)]
-    header = _BLOCK.sub("", orchestra)
+    """Split an orchestra into its global header code and its closed instr/opcode blocks (in
+    order), as the shared outline reads them (an `instr` in a comment is no block)."""
+    lines = orchestra.split("\n")
+    blocks, inside = [], set()
+    for b in outline_of_text(orchestra).blocks:
+        if b.closed:
+            blocks.append("\n".join(lines[b.start_line : b.end_line + 1]))
+            inside.update(range(b.start_line, b.end_line + 1))
+    header = "\n".join(line for i, line in enumerate(lines) if i not in inside)
     return header, blocks
 
 

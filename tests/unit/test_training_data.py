@@ -142,3 +142,15 @@ def test_drafts_from_a_manual_example_verify_with_real_messages(tmp_path: Path) 
     fixes = [d for d in kept if d.category == "bugfix"]
     assert fixes and all("{message}" not in d.user and "error" in d.user.lower() for d in fixes)
     assert any("moogladder" in d.user for d in kept if d.category == "instrument")
+
+
+def test_blocks_are_the_outlines_not_text_in_strings_or_comments() -> None:
+    """`instr`/`endin` inside a {{…}} string (compilestr) or a block comment open no block."""
+    outer = ("instr 1\n  ires compilestr {{\ninstr 2\n a1 oscils p4, p5, 0\n out a1\nendin\n}}\n"
+             "  print ires\nendin")
+    orchestra = "sr = 44100\n/*\ninstr 9\nendin\n*/\n" + outer + "\n"
+    header, blocks = orchestra_blocks(orchestra)
+    assert blocks == [outer]
+    assert "sr = 44100" in header and "compilestr" not in header
+    parts = csd_sections(make_csd("; the notes go in <CsScore> below\n" + INSTR, "i 1 0 1"))
+    assert parts is not None and INSTR.strip() in parts["orchestra"]
