@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from csound_assist.features.analysis import Outline, blank_code, outline_of_text
 from csound_assist.prompts.templates import Source
 
 MAX_SOURCE_BYTES = 512 * 1024
 _GLOBAL_NAME = re.compile(r"(?<![\w$#.])(g[ikaSfw][A-Za-z0-9_]*)\b")
-_BLOCK_OPEN = re.compile(r"^\s*(instr|opcode)\b")
-_BLOCK_CLOSE = re.compile(r"^\s*(endin|endop)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,33 +28,19 @@ class Borrowed:
     missing: list[str]  # globals used, defined nowhere in the sources
 
 
-def _code(text: str) -> str:
-    from csound_assist.diagnostics.source import blank_code
-
-    return blank_code(text)
-
-
-def _orchestra(text: str) -> tuple[list[str], int, int]:
-    """Lines of `text` and the [start, end) line range of its orchestra."""
-    lines = text.split("\n")
-    start = next((i + 1 for i, ln in enumerate(lines) if "<CsInstruments>" in ln), 0)
-    end = next((i for i, ln in enumerate(lines) if "</CsInstruments>" in ln), len(lines))
-    return lines, start, end
+def _orchestra(text: str) -> tuple[list[str], list[str], Outline]:
+    """Lines of `text`, the same lines blanked, and its outline (the orchestra is its `orc`
+    region; a fragment without section tags is all orchestra)."""
+    outline = outline_of_text(text)
+    return text.split("\n"), list(outline.code), outline
 
 
 def _global_lines(text: str) -> list[tuple[int, str, str]]:
-    """(line number, original line, blanked line) of the orchestra's global code."""
-    lines, start, end = _orchestra(text)
-    code = _code(text).split("\n")
-    out, depth = [], 0
-    for i in range(start, min(end, len(lines))):
-        if _BLOCK_OPEN.match(code[i]):
-            depth += 1
-        elif _BLOCK_CLOSE.match(code[i]):
-            depth = max(0, depth - 1)
-        elif depth == 0 and code[i].strip():
-            out.append((i, lines[i], code[i]))
-    return out
+    """(line number, original line, blanked line) of the orchestra's global code: its lines
+    outside every instr/opcode block, as the shared outline reads them."""
+    lines, code, outline = _orchestra(text)
+    return [(i, lines[i], code[i]) for i in range(min(len(lines), len(code)))
+            if outline.region(i) == "orc" and outline.block_at(i) is None and code[i].strip()]
 
 
 def _defines(blank: str) -> set[str]:
@@ -67,9 +52,9 @@ def _defines(blank: str) -> set[str]:
 
 
 def used_globals(text: str) -> set[str]:
-    _lines, start, end = _orchestra(text)
-    code = _code(text).split("\n")[start:end]
-    return set(_GLOBAL_NAME.findall("\n".join(code)))
+    _lines, code, outline = _orchestra(text)
+    return set(_GLOBAL_NAME.findall("\n".join(
+        line for i, line in enumerate(code) if outline.region(i) == "orc")))
 
 
 def defined_globals(text: str) -> set[str]:
@@ -110,7 +95,7 @@ def borrow_globals(csd: str, sources: Sequence[Source], names: set[str] | None =
                     definitions.setdefault(name, line.strip())
                     break
         pending = (
-            {n for line in definitions.values() for n in _GLOBAL_NAME.findall(_code(line))}
+            {n for line in definitions.values() for n in _GLOBAL_NAME.findall(blank_code(line))}
             - defined_globals(csd)
             - set(definitions)
         )
@@ -128,13 +113,16 @@ def borrow_globals(csd: str, sources: Sequence[Source], names: set[str] | None =
 
 
 def _depth(name: str, definitions: dict[str, str], seen: frozenset[str] = frozenset()) -> int:
-    uses = set(_GLOBAL_NAME.findall(_code(definitions[name]))) - {name} - seen
+    uses = set(_GLOBAL_NAME.findall(blank_code(definitions[name]))) - {name} - seen
     deps = [d for d in uses if d in definitions]
     return 1 + max((_depth(d, definitions, seen | {name}) for d in deps), default=0)
 
 
 def _insert_before_first_block(csd: str, lines_in: list[str]) -> str:
-    lines, start, end = _orchestra(csd)
-    code = _code(csd).split("\n")
-    at = next((i for i in range(start, end) if _BLOCK_OPEN.match(code[i])), end)
+    """`lines_in` before the orchestra's first block, else at the orchestra's end."""
+    lines, _code, outline = _orchestra(csd)
+    firsts = [b.start_line for b in outline.blocks if outline.region(b.start_line) == "orc"]
+    orc = next((s for s in outline.sections if s.name.lower() == "csinstruments"), None)
+    end = orc.end_line if orc is not None else len(lines)
+    at = min(firsts) if firsts else end
     return "\n".join([*lines[:at], *lines_in, *lines[at:]])
