@@ -448,6 +448,7 @@ def _build(doc: Document, is_opcode: Callable[[str], bool]) -> Outline:
         # (control flow, labels alone, half-typed or ERROR lines) fall back to the line parser.
         out.blocks, tree_statements, loop_vars = _tree_structure(doc, tree, out)
         if tree.root_node.has_error:
+            _find_closers(out)
             out.blocks = sorted(out.blocks + _lost_blocks(out, raw_lines),
                                 key=lambda b: b.start_line)
         udo_names = {b.names[0].text for b in out.blocks if b.kind == "opcode" and b.names}
@@ -625,6 +626,24 @@ def _record(out: Outline, i: int, current: Block | None, st: Statement | None,
         current.arg_names = [t.text for t in st.outputs]
     for k, tok in enumerate(st.outputs):
         _define(out, tok, current, st, *st.declared(k))
+
+
+def _find_closers(out: Outline) -> None:
+    """A tree block left unclosed by error recovery (`missing_end`) whose `endin`/`endop` is on
+    a later line before the next header: that line closes it, as the line reader reads it (the
+    tree would run the block on over the instruments after it)."""
+    for b in out.blocks:
+        if b.end_line >= b.start_line:
+            continue
+        for i in range(b.start_line + 1, len(out.code)):
+            if out.regions[i] != "orc":
+                break
+            word = out.code[i].split(maxsplit=1)[:1]
+            if word in (["endin"], ["endop"]):
+                b.end_line = i
+                break
+            if word in (["instr"], ["opcode"]):
+                break
 
 
 def _lost_blocks(out: Outline, raw: list[str]) -> list[Block]:
