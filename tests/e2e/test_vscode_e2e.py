@@ -70,8 +70,10 @@ def _run_e2e(python: str, scenario: str) -> None:
 
 
 def test_extension_in_real_vscode() -> None:
-    """Language, highlighting, status, hover, completion, edits, diagnostics, fixes, the chat
-    panel, Search Examples over the workspace index, and Explain streaming into the panel."""
+    """Language, highlighting, status, hover, completion, edits, diagnostics, fixes, Play/Stop
+    (csound started and gone), Render (a WAV above -60 dBFS), an error line in the output opening
+    its file at the line, Render & listen in the chat panel, the chat panel, Search Examples over
+    the workspace index, and Explain streaming into the panel."""
     _run_e2e(sys.executable, "ready")
 
 

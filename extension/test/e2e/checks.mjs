@@ -1,7 +1,9 @@
 // The checks run by run.mjs, in order, against one code-server page. Each returns a detail string
 // or throws. They drive the UI the way a user does: Explorer, keyboard, mouse, Problems panel.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const EDITOR = '.editor-instance .monaco-editor';
 
@@ -119,6 +121,100 @@ async function problemRows(page) {
 
 async function statusItem(page) {
   return page.locator('#workbench\\.parts\\.statusbar [aria-label^="Csound Assist"]').first();
+}
+
+// --- Play / Render / Render & listen -------------------------------------------------------------
+
+const MANUAL_EXAMPLES = '/usr/share/doc/csound-doc/html/examples';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function writeWorkspaceSettings(workspace, patch) {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const s = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  writeFileSync(file, JSON.stringify({ ...s, ...patch }, null, 2));
+}
+
+/** Pids of processes whose command line matches `pattern` (pgrep -f). */
+function processes(pattern) {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function focusEditor(page) {
+  const lines = page.locator(`${EDITOR} .view-lines`).first();
+  const b = await lines.boundingBox();
+  if (b) await page.mouse.click(b.x + 40, b.y + 8);
+}
+
+/** The text of the output view in the panel (the lines on screen, in order). */
+async function outputText(page) {
+  return page.evaluate(() => {
+    const lines = [...document.querySelectorAll('.part.panel .monaco-editor .view-lines .view-line')];
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return lines.map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n');
+  });
+}
+
+/** Screen box of `text` inside the first element matching `container`, or null. */
+async function textBox(page, container, text) {
+  return page.evaluate(({ container, text }) => {
+    const root = document.querySelector(container);
+    if (!root) return null;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const i = n.data.replace(/\u00a0/g, ' ').indexOf(text);
+      if (i < 0) continue;
+      const r = document.createRange();
+      r.setStart(n, i);
+      r.setEnd(n, i + text.length);
+      const b = r.getBoundingClientRect();
+      return b.width ? { x: b.x, y: b.y, w: b.width, h: b.height } : null;
+    }
+    return null;
+  }, { container, text });
+}
+
+/** Duration, channels and RMS per channel (dBFS) of a float or 16-bit PCM WAV. */
+function wavLevels(buf) {
+  let pos = 12;
+  let fmt;
+  let data;
+  while (pos + 8 <= buf.length) {
+    const id = buf.toString('ascii', pos, pos + 4);
+    const size = buf.readUInt32LE(pos + 4);
+    if (id === 'fmt ') fmt = buf.subarray(pos + 8, pos + 8 + size);
+    if (id === 'data') data = buf.subarray(pos + 8, Math.min(buf.length, pos + 8 + size));
+    pos += 8 + size + (size & 1);
+  }
+  if (!fmt || !data) throw new Error('not a WAV with fmt and data chunks');
+  const tag = fmt.readUInt16LE(0);
+  const channels = fmt.readUInt16LE(2);
+  const rate = fmt.readUInt32LE(4);
+  const bits = fmt.readUInt16LE(14);
+  const float = tag === 3 || (tag === 0xfffe && fmt.readUInt16LE(24) === 3);
+  const step = bits / 8;
+  const frames = Math.floor(data.length / step / channels);
+  const sums = new Array(channels).fill(0);
+  for (let f = 0; f < frames; f++) {
+    for (let c = 0; c < channels; c++) {
+      const at = (f * channels + c) * step;
+      const x = float ? (bits === 64 ? data.readDoubleLE(at) : data.readFloatLE(at)) : data.readInt16LE(at) / 32768;
+      sums[c] += x * x;
+    }
+  }
+  return { seconds: frames / rate, channels, rmsDbfs: sums.map((s) => 10 * Math.log10(s / Math.max(1, frames) || 1e-30)) };
+}
+
+/** Writes the chat history the server loads for this workspace (before the chat first opens). */
+function seedChat(workspace, messages) {
+  const python = process.env.CSOUND_ASSIST_PYTHON || path.join(ROOT, '.venv', 'bin', 'python');
+  const file = execFileSync(python, ['-c', 'import sys\nfrom csound_assist.ai.chat import history_file\nprint(history_file(sys.argv[1]))', workspace], { encoding: 'utf8' }).trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(messages));
 }
 
 export const checks = [
@@ -385,6 +481,119 @@ export const checks = [
       const restarts = count() - before;
       if (restarts !== 1) throw new Error(`${restarts} restarts for two quick edits`);
       return 'one restart for two edits; server ready again';
+    },
+  },
+  {
+    name: 'play-stop',
+    async run({ page, shots, workspace }) {
+      // Play on a manual example (one without <CsOptions>, so csoundAssist.playArgs apply: the
+      // machine has no sound card, so the flags pick Csound's real-time null driver).
+      writeWorkspaceSettings(workspace, { 'csoundAssist.playArgs': ['-+rtaudio=null', '-odac'] });
+      cpSync(path.join(MANUAL_EXAMPLES, 'pinker.csd'), path.join(workspace, 'pinker.csd'));
+      await openFile(page, 'pinker.csd');
+      await focusEditor(page);
+      await page.keyboard.press('Alt+.');
+      const playing = page.locator('#workbench\\.parts\\.statusbar', { hasText: 'csound: pinker.csd' });
+      await playing.waitFor({ timeout: 30_000 });
+      const pids = await until(page, 'csound playing pinker.csd', async () => processes('bin/csound .*pinker\\.csd'), 30_000, 250);
+      const live = await until(page, "csound's messages in the output channel", async () =>
+        /rtaudio: dummy module enabled|SECTION 1/.test(await outputText(page)) ? outputText(page) : null, 30_000, 500);
+      await shot(page, shots, 'play');
+      await page.keyboard.press('Alt+Escape');
+      await until(page, 'csound and the CLI to end', async () =>
+        !processes('bin/csound .*pinker\\.csd').length && !processes('csound_assist play .*pinker\\.csd').length, 15_000, 250);
+      await playing.waitFor({ state: 'hidden', timeout: 10_000 });
+      await until(page, 'the stop in the output', async () => /■ stopped/.test(await outputText(page)), 10_000);
+      await shot(page, shots, 'stopped');
+      return `csound pid ${pids.join(',')} played, stopped and gone; output: ${live.split('\n').find((l) => /dummy|SECTION/.test(l))}`;
+    },
+  },
+  {
+    name: 'render',
+    async run({ page, shots, workspace }) {
+      // Render to WAV next to the file (the server's sandboxed render), then read the WAV here.
+      const wav = path.join(workspace, 'pinker.wav');
+      rmSync(wav, { force: true });
+      await page.locator('.tabs-container .tab', { hasText: 'pinker.csd' }).first().click();
+      await runCommand(page, 'Csound Assist: Render to WAV', 'Render to WAV');
+      await until(page, 'pinker.wav written', async () => existsSync(wav) && statSync(wav).size > 1000, 60_000, 500);
+      const levels = wavLevels(readFileSync(wav));
+      const loudest = Math.max(...levels.rmsDbfs);
+      if (!(loudest > -60)) throw new Error(`RMS ${levels.rmsDbfs.join(', ')} dBFS: not above -60`);
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'pinker.csd:' }).first();
+      await toast.waitFor({ timeout: 15_000 });
+      await until(page, 'the levels in the output channel', async () => /Rendered .*pinker\.wav/.test(await outputText(page)), 15_000);
+      await shot(page, shots, 'render');
+      return `${levels.seconds.toFixed(2)} s, ${levels.channels} ch, RMS ${levels.rmsDbfs.map((x) => x.toFixed(1)).join(' / ')} dBFS; toast: ${(await toast.innerText()).split('\n')[0]}`;
+    },
+  },
+  {
+    name: 'error-link',
+    async run({ page, shots, workspace }) {
+      // A run-time error: the output lists it as FILE:LINE:COL; a Ctrl+click opens the file there.
+      const name = 'init-error.csd';
+      const text = '<CsoundSynthesizer>\n<CsInstruments>\nsr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n\n' +
+        'instr 1\n  aSig oscili 0.3, 440, 99\n  outs aSig, aSig\nendin\n</CsInstruments>\n<CsScore>\ni 1 0 0.5\n</CsScore>\n</CsoundSynthesizer>\n';
+      writeFileSync(path.join(workspace, name), text);
+      const line = text.split('\n').findIndex((l) => l.includes('oscili')) + 1;
+      await openFile(page, name);
+      await focusEditor(page);
+      await page.keyboard.press('Alt+.');
+      const where = `${name}:${line}:1: error:`;
+      await until(page, `"${where}" in the output`, async () => (await outputText(page)).includes(where), 30_000, 500);
+      // Leave the file, then follow the link back to it.
+      await page.locator('.tabs-container .tab', { hasText: 'pinker.csd' }).first().click();
+      const box = await until(page, 'the link text on screen', async () => textBox(page, '.part.panel .monaco-editor', `${name}:${line}:1`), 10_000);
+      await page.keyboard.down('Control');
+      await page.mouse.move(box.x + box.w / 2, box.y + box.h / 2);
+      await page.waitForTimeout(300);
+      await page.mouse.click(box.x + box.w / 2, box.y + box.h / 2);
+      await page.keyboard.up('Control');
+      await until(page, `${name} active`, async () => (await page.locator('.tabs-container .tab.active').innerText().catch(() => '')).includes(name), 15_000);
+      const position = await until(page, `the cursor on line ${line}`, async () => {
+        const t = (await page.locator('#status\\.editor\\.selection').innerText().catch(() => '')).trim();
+        return new RegExp(`^Ln ${line}, Col 1\\b`).test(t) ? t : null;
+      }, 10_000);
+      await shot(page, shots, 'error-link');
+      return `${where} → ${name} at ${position}`;
+    },
+  },
+  {
+    name: 'render-listen',
+    async run({ page, shots, workspace }) {
+      // A CSD answer in the chat (the conversation is seeded as the server stores it: the small
+      // test model cannot write a working CSD), then Render & listen under its code block.
+      const csd = readFileSync(path.join(MANUAL_EXAMPLES, 'moogladder.csd'), 'utf8');
+      seedChat(workspace, [
+        { role: 'user', content: '/generate a resonant lowpass sweep on a sawtooth' },
+        { role: 'assistant', content: `Here is a CSD that sweeps moogladder's cutoff:\n\n\`\`\`csound\n${csd.trim()}\n\`\`\`\n` },
+      ]);
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'Csound Assist: Open Chat', 'Open Chat');
+      const frame = await chatFrame(page);
+      const button = frame.locator('#transcript [data-code="listen"]').first();
+      await button.waitFor({ timeout: 30_000 });
+      await button.click();
+      const done = frame.locator('#transcript .listen.done').first();
+      await done.waitFor({ timeout: 60_000 });
+      const media = await until(page, 'the player and both images loaded', async () => {
+        const m = await done.evaluate((el) => {
+          const audio = el.querySelector('audio');
+          const img = (c) => el.querySelector(`img.${c}`);
+          return {
+            src: audio?.getAttribute('src') ?? '',
+            duration: audio ? audio.duration : NaN,
+            wave: img('waveform')?.naturalWidth ?? 0,
+            spec: img('spectrogram')?.naturalWidth ?? 0,
+            levels: el.querySelector('.levels')?.textContent ?? '',
+          };
+        });
+        return m.duration > 0 && m.wave > 0 && m.spec > 0 ? m : null;
+      }, 30_000, 500);
+      await done.scrollIntoViewIfNeeded();
+      await shot(page, shots, 'render-listen');
+      await frame.locator('#clear').click();
+      return `audio ${media.duration.toFixed(1)} s from ${media.src.split('/').slice(0, 3).join('/')}/…; waveform ${media.wave}px, spectrogram ${media.spec}px; ${media.levels}`;
     },
   },
   {
