@@ -129,3 +129,15 @@ def test_finalize_drops_invented_opcode():
 def test_finalize_drops_repeat_of_following_line():
     ctx = ctx_at(CSD)
     assert finalize("endin\n", ctx, KNOWN) == ""
+
+
+def test_used_opcodes_reads_lines_as_the_outline_does() -> None:
+    """The post-filter's statement reading is the outline's line reader: `in` is an opcode where
+    it stands as one, never the `for … in` keyword; `kon trigger …` has output kon."""
+    from csound_assist.ai.postfilter import used_opcodes
+
+    known = {"in", "trigger", "outs", "init", "print"}
+    assert used_opcodes("avoice in\n", known) == {"in"}
+    assert used_opcodes("for note:i in notes do\n  print note\nod\n", known) == {"print"}
+    assert used_opcodes("kon trigger gkplay, 0, 0\nindex init 0\n", known) == {"trigger", "init"}
+    assert used_opcodes("outz a1, a1\n") == {"outz"}  # no table: the line's shape says

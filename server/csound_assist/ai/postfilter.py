@@ -26,7 +26,7 @@ _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?::[a-zA-Z]+(?:\[\])*)?\s*\("
 # Words in opcode position that are not opcodes to check: keywords, header variables, the newer
 # syntax (switch, struct, for) and the UDO plumbing.
 _KEYWORDS = KEYWORDS | set(HEADER_NAMES) | {
-    "fi", "switch", "case", "default", "endsw", "struct", "for", "in", "xin", "xout", "setksmps",
+    "fi", "switch", "case", "default", "endsw", "struct", "for", "xin", "xout", "setksmps",
 }
 _OPENERS = {
     "instr": "endin",
