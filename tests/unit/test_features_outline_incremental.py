@@ -126,3 +126,28 @@ def test_rebuild_after_an_edit_is_fast_on_5000_lines(kb):
         times.append(time.perf_counter() - t0)
     # Generous for a loaded machine: a full rebuild here takes ~100-500 ms.
     assert sorted(times)[len(times) // 2] < 0.05
+
+
+def test_batches_and_line_changes_equal_a_rebuild(kb):
+    """Several changes in one didChange, edits that add or remove lines, and versions whose
+    outline was never built in between: the result is still a from-scratch outline."""
+    rnd = random.Random(7)
+    for path in _files()[:12]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        doc = Document.from_text(path.as_uri(), text, kind="csd", parse_fn=parsing.parse)
+        build_outline(doc, kb)
+        for step in range(8):
+            changes = []
+            for _ in range(rnd.randint(1, 3)):
+                row = rnd.randrange(len(doc.lines))
+                col = rnd.randint(0, len(doc.lines[row]))
+                new = rnd.choice(["x", "\n", "", "k1 = 1\n", " ;c"])
+                end = (row, min(len(doc.lines[row]), col + rnd.randint(0, 3)))
+                changes.append(((row, col, *end), new))
+            doc.apply_changes(changes, version=doc.version + 1)
+            if step % 3 == 2:
+                continue  # this version's outline is never built
+            fresh = Document.from_text(path.as_uri(), doc.text, kind="csd",
+                                       parse_fn=parsing.parse)
+            assert snapshot(build_outline(doc, kb)) == snapshot(build_outline(fresh, kb)), (
+                path.name, changes)
