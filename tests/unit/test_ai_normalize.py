@@ -281,3 +281,16 @@ def test_a_declaration_of_a_defined_global_is_removed() -> None:
     fixed = normalize_csd(text)
     assert "global gisin" not in fixed.text and "gisin init" not in fixed.text
     assert "gisin ftgen 0, 0, 2^10, 10, 1" in fixed.text
+
+
+@needs_csound
+async def test_an_answer_cut_off_inside_a_tag_is_completed() -> None:
+    # Qwen2.5-Coder-1.5B, held-out noise prompt: the 300 s deadline cut the answer after `</`
+    # ("sread: illegal opcode <").
+    answer = TRUNCATED.replace("Here you go:\n", "") + "e\n</"
+    before, _ = await compile_errors(answer)
+    assert before
+    fixed = normalize_csd(answer)
+    assert fixed.text.endswith("e\n</CsScore>\n</CsoundSynthesizer>\n")
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)

@@ -83,6 +83,12 @@ def _unfence(answer: str, changes: list[str]) -> str:
     if opening and text[: opening.start()].strip():
         text = text[opening.start() :]
         changes.append("dropped the text before <CsoundSynthesizer>")
+    # An answer cut off by a time or token limit can end inside a tag (`</`, `</CsSc`): the
+    # fragment goes, the missing closing tags are added later.
+    cut = re.search(r"\n[ \t]*<\s*/?\s*[A-Za-z]*\s*\Z", text)
+    if cut:
+        text = text[: cut.start() + 1]
+        changes.append("dropped a tag cut off at the end of the answer")
     closing = None
     for m in re.finditer(r"<\s*/\s*csound\s*synthe[sz]izer\s*>", text, re.I):
         closing = m
@@ -241,6 +247,8 @@ def _insert_close(text: str, tag: str, before: tuple[str, ...]) -> str:
     candidates += [ln for ln, closing in found.get("CsoundSynthesizer", []) if closing]
     at = min((c for c in candidates if c > opened), default=None)
     if at is None:
+        while lines and not lines[-1].strip():
+            lines.pop()
         lines.append(f"</{tag}>")
         return "\n".join(lines)
     if tag == "CsOptions":
