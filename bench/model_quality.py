@@ -524,14 +524,18 @@ async def main(args: argparse.Namespace) -> None:
         service, backend = service_for(model, config)
         await service.preload()
         for arm in arms:
+            # Completion has no repair loop: under rag+repair it runs as with rag.
+            if "complete" in features and args.complete and (arm != "rag+repair" or arms == [arm]):
+                styles = ("fim", "chat") if args.fim_style == "both" else (args.fim_style,)
+                for style in styles:
+                    label = arm if len(styles) == 1 else f"{arm}, {style}"
+                    results["complete"].append(Row(model.key, label, await bench_complete(
+                        service, backend, arm, cuts(args.complete), config, fim_retriever, kb,
+                        style, dump)))
             if "generate" in features and args.generate:
                 results["generate"].append(Row(model.key, arm, await bench_generate(
                     service, backend, arm, prompts(args.generate), config, retriever, dump,
                     max_repairs=args.max_repairs, deadline=deadline)))
-            if "complete" in features and args.complete and arm != "rag+repair":
-                results["complete"].append(Row(model.key, arm, await bench_complete(
-                    service, backend, arm, cuts(args.complete), config, fim_retriever, kb,
-                    args.fim_style, dump)))
             if "explain" in features and args.explain and arm != "rag+repair":
                 results["explain"].append(Row(model.key, arm, await bench_explain(
                     service, arm, files()[: args.explain], retriever, kb, dump)))
@@ -582,7 +586,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--complete", type=int, default=12)
     p.add_argument("--explain", type=int, default=2)
     p.add_argument("--fix", type=int, default=8)
-    p.add_argument("--fim-style", choices=("fim", "chat"), default="fim")
+    p.add_argument("--fim-style", choices=("fim", "chat", "both"), default="fim",
+                   help="inline completion through the FIM template, or asked chat-style")
     p.add_argument("--num-ctx", type=int, default=8192)
     p.add_argument("--max-repairs", type=int, default=3)
     p.add_argument("--budget-min", type=float, default=0.0,

