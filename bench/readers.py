@@ -178,7 +178,8 @@ def read_chunking(text: str, kind: str, table: Any) -> Answers:
 
 
 def read_parsing(text: str, kind: str, table: Any) -> Answers:
-    """parsing.py's tree API: sections(), instruments()/udos(), opcode_calls() (statements)."""
+    """parsing.py's tree API: sections() (the lines of the element holding each body),
+    instruments()/udos(), opcode_calls() (statements)."""
     tree = parsing.parse(text)
     lines = text.split("\n")
     ans: Answers = {q: {} for q in QUESTIONS}
@@ -190,8 +191,14 @@ def read_parsing(text: str, kind: str, table: Any) -> Answers:
     for node, name in ((orc, "orchestra"), (sco, "score")):
         if node is None:
             continue
-        last = node.end_point[0] - (1 if node.end_point[1] == 0 else 0)
-        for row in range(node.start_point[0], last + 1):
+        # The body node holds the section's items (it starts at the first one); its element,
+        # between the tag lines, is the section's lines.
+        element = node.parent if node.parent is not None and node.parent.type in (
+            "instruments_element", "score_element") else None
+        first = element.start_point[0] + 1 if element is not None else node.start_point[0]
+        end = element.end_point if element is not None else node.end_point
+        last = end[0] - (1 if element is not None or end[1] == 0 else 0)
+        for row in range(first, last + 1):
             ans["section"][row] = name
     for b, k in [(x.node, "instr") for x in parsing.instruments(tree)] + [
             (u.node, "opcode") for u in parsing.udos(tree)]:

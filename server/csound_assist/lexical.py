@@ -22,9 +22,14 @@ _VARIABLE = re.compile(r"g?[akiSfw][A-Za-z0-9_]\w*")
 
 
 def section_tag(line: str) -> tuple[bool, str] | None:
-    """(closing, tag name) when `line` starts with a CSD tag, else None."""
+    """(closing, tag name) when `line` starts with a CSD tag, else None. `<CsScore bin="…">`
+    reads as a `CsScoreBin` tag: its lines are an external program's input, no Csound score."""
     m = _TAG_AT_START.match(line)
-    return (m.group(1) == "/", m.group(2)) if m is not None else None
+    if m is None:
+        return None
+    if m.group(2) == "CsScore" and "=" in m.group(0):
+        return m.group(1) == "/", "CsScoreBin"
+    return m.group(1) == "/", m.group(2)
 
 
 def tag_match(line: str) -> re.Match[str] | None:

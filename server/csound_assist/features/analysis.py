@@ -1086,6 +1086,8 @@ def _sections(lines: list[str]) -> list[Section]:
         closing, name = tag
         if closing:
             start = open_at.pop(name.lower(), None)
+            if start is None and name == "CsScore":  # the end of a <CsScore bin="…">
+                start, name = open_at.pop("csscorebin", None), "CsScoreBin"
             if start is not None:
                 out.append(Section(name, start, i))
         else:
