@@ -161,6 +161,8 @@ class Outline:
     structs: dict[str, list[tuple[Token, str]]] = field(default_factory=dict)
     struct_names: dict[str, Token] = field(default_factory=dict)  # where each is defined
     _block_starts: list[int] = field(default_factory=list, repr=False)
+    # Each block's local variable keys (by its start line): what an update of one block drops.
+    _local_keys: dict[int, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
 
     def block_at(self, line: int) -> Block | None:
         i = bisect_right(self._block_starts, line) - 1
@@ -569,8 +571,14 @@ def _update(doc: Document, prev: Outline, old_lines: list[str] | None,
     new_block = fresh[0]
     out.blocks = [new_block if b is block else b for b in prev.blocks]
     out._block_starts = prev._block_starts
-    out.statements = {i: st for i, st in prev.statements.items() if not first <= i <= last}
-    out.variables = {k: v for k, v in prev.variables.items() if k[1] != first}
+    out.statements = dict(prev.statements)
+    for i in range(first, last + 1):
+        out.statements.pop(i, None)
+    out.variables = dict(prev.variables)
+    for key in prev._local_keys.get(first, []):
+        del out.variables[key]
+    out._local_keys = dict(prev._local_keys)
+    out._local_keys[first] = []
     _define_params(out, new_block)
 
     def opcode_like(name: str) -> bool:
@@ -584,7 +592,8 @@ def _update(doc: Document, prev: Outline, old_lines: list[str] | None,
             continue
         st = _tree_line(out, i, line, new_block, tree_statements.get(i), opcode_like)
         _record(out, i, new_block, st, loop_vars.get(i, ([], "")))
-    written = {t.text for i, st in out.statements.items() if first < i < last for t in st.outputs}
+    written = {t.text for i in range(first + 1, last) if (st := out.statements.get(i)) is not None
+               for t in st.outputs}
     if len(out.globals) != len(prev.globals) or written & out.globals.keys():
         return None  # the block writes a global now: which line defines it is the file's matter
     out.labels = ([lab for lab in prev.labels if lab[0].line < first] + labels
@@ -924,7 +933,10 @@ def _define(out: Outline, tok: Token, block: Block | None, st: Statement | None,
         out.globals.setdefault(name, var)
     else:
         assert block is not None
-        out.variables.setdefault((name, block.start_line), var)
+        key = (name, block.start_line)
+        if key not in out.variables:
+            out.variables[key] = var
+            out._local_keys.setdefault(block.start_line, []).append(key)
 
 
 def _param_type(name: str, typ: str) -> str:
