@@ -54,11 +54,16 @@ def _check_base(cfg: RunConfig) -> None:
     )
 
 
-def _measure(cfg: RunConfig) -> None:
-    from training.throughput import measure, write_report
+def _measure(cfg: RunConfig, variants: str | None = None) -> None:
+    from training.throughput import DEFAULT_VARIANTS, measure, parse_variants, write_report
 
-    report = measure(cfg)
-    out = write_report(report, Path(cfg.train.output_dir) / "throughput.json")
+    try:
+        chosen = parse_variants(variants) if variants else DEFAULT_VARIANTS
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    report = measure(cfg, chosen)
+    name = "throughput.json" if not variants else f"throughput-{variants.replace(':', '_')}.json"
+    out = write_report(report, Path(cfg.train.output_dir) / name)
     for r in report["results"]:
         print(
             f"{r['label']:<28} {r['seconds_per_step']:>7.1f} s/step {r['tokens_per_s']:>7.1f} tok/s"
@@ -95,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             "--config", required=True, help="recipe YAML, e.g. training/recipes/smoke.yaml"
         )
         p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        if name == "measure":
+            p.add_argument("--variants", help="e.g. `512,512:bf16,512:gc,1024:gc` (default: those)")
         if name == "eval":
             p.add_argument(
                 "--only",
@@ -110,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.verb == "eval":
             _eval(cfg, args.only.split(",") if args.only else None)
+        elif args.verb == "measure":
+            _measure(cfg, args.variants)
         else:
             VERBS[args.verb][0](cfg)
     except (ConfigError, FileNotFoundError, RuntimeError) as exc:

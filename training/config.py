@@ -185,6 +185,8 @@ class TrainConfig:
     resume: bool = True  # CPU path: continue from output_dir/checkpoint when one is there
     autocast_bf16: bool = False  # CPU path: bf16 autocast (pays only where the CPU has bf16 units)
     gradient_checkpointing: bool = False  # CPU path: less memory, more compute
+    # Train on these dataset categories only (default: all that build-data wrote).
+    categories: list[str] | None = None
     # GPU path: model.gguf dequantized once into this local HF folder, which Unsloth loads in 4-bit.
     base_hf_dir: str = "build/training/base-hf"
     pretrain_steps: int = 0  # optional phase 1: continued pre-training on raw Csound
@@ -242,6 +244,15 @@ class TrainConfig:
             self.pretrain_steps,
         )
         _positive_int(self.save_every_steps, "train.save_every_steps", 25)
+        if self.categories is not None:
+            _check(
+                isinstance(self.categories, list)
+                and bool(self.categories)
+                and all(c in CATEGORIES for c in self.categories),
+                "train.categories",
+                f"a non-empty subset of {list(CATEGORIES)}",
+                self.categories,
+            )
         if self.threads is not None:
             _positive_int(self.threads, "train.threads", 2)
         _check(

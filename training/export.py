@@ -3,17 +3,20 @@
 Output (in `export.output_dir`): `<tag>.gguf`, `Modelfile`, `create-ollama-model.sh`, `README.md`
 (the model card) and `export.json`. The tag is `csound-coder-vX.Y`.
 
-- CPU model: the merged weights are written with the `gguf` package, re-using the base GGUF's
-  metadata and tokenizer (so the chat template, special tokens and hyper-parameters are exactly the
-  base model's). Tensor names follow gguf's own name map; llama's q/k rows are re-permuted into
-  llama.cpp's rotary layout (transformers un-permutes them when it reads a GGUF).
-- CUDA model: Unsloth's `save_pretrained_gguf` (q4_k_m by default).
+- The merged weights are written with the `gguf` package, re-using the base GGUF's metadata and
+  tokenizer (so the chat template, special tokens and hyper-parameters are exactly the base
+  model's). Tensor names follow gguf's own name map; llama's q/k rows are re-permuted into
+  llama.cpp's rotary layout (transformers un-permutes them when it reads a GGUF), Qwen2's are not.
+- q4_k_m / q5_k_m: written as f16 first, then quantized by llama.cpp's own quantizer (reached
+  through llama-cpp-python), so the tuned model has the base file's size and speed.
+- Adapters trained on CUDA (Unsloth QLoRA) are plain PEFT adapters over the same modules: they are
+  merged into the dequantized base on CPU the same way (no Unsloth, no llama.cpp build needed).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,12 @@ def _field_value(field: Any) -> Any:
     return field.contents()
 
 
+# Architectures whose q/k rows transformers un-permutes when it reads a GGUF (so the writer must
+# permute them back); Qwen2's converter never permuted them.
+PERMUTED_QK = {"llama"}
+QUANTIZED = {"q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M"}
+
+
 def write_gguf_like(
     template: Path,
     state_dict: dict[str, Any],
@@ -97,22 +106,19 @@ def write_gguf_like(
     name: str,
     extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write `state_dict` (HF llama names) as a GGUF with `template`'s metadata and tensor set."""
+    """Write `state_dict` (HF names) as a GGUF with `template`'s metadata and tensor set."""
     import gguf
     import numpy as np
 
     reader = gguf.GGUFReader(str(template))
     arch = _field_value(reader.fields["general.architecture"])
-    if arch != "llama":
-        raise RuntimeError(f"the CPU GGUF writer handles llama-architecture models, not {arch!r}")
-    n_head = int(_field_value(reader.fields["llama.attention.head_count"]))
-    n_kv = int(
-        _field_value(
-            reader.fields.get("llama.attention.head_count_kv")
-            or reader.fields["llama.attention.head_count"]
-        )
-    )
-    n_blocks = int(_field_value(reader.fields["llama.block_count"]))
+    by_name = {v: k for k, v in gguf.MODEL_ARCH_NAMES.items()}
+    if arch not in by_name:
+        raise RuntimeError(f"the GGUF writer does not know architecture {arch!r}")
+    n_head = int(_field_value(reader.fields[f"{arch}.attention.head_count"]))
+    kv_field = reader.fields.get(f"{arch}.attention.head_count_kv")
+    n_kv = int(_field_value(kv_field)) if kv_field is not None else n_head
+    n_blocks = int(_field_value(reader.fields[f"{arch}.block_count"]))
     qtype = {
         "f32": gguf.GGMLQuantizationType.F32,
         "f16": gguf.GGMLQuantizationType.F16,
@@ -120,7 +126,7 @@ def write_gguf_like(
     }.get(gguf_type)
     if qtype is None:
         raise RuntimeError(
-            f"export.gguf_type {gguf_type!r} needs llama.cpp's quantizer; use f16 or q8_0 on CPU"
+            f"write f16 and quantize to {gguf_type!r} with quantize_gguf (llama.cpp's quantizer)"
         )
     file_type = {
         "f32": gguf.LlamaFileType.ALL_F32,
@@ -128,12 +134,15 @@ def write_gguf_like(
         "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
     }[gguf_type]
 
-    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_blocks)
+    tmap = gguf.get_tensor_name_map(by_name[arch], n_blocks)
     by_gguf: dict[str, str] = {}
     for hf_name in state_dict:
         mapped = tmap.get_name(hf_name, try_suffixes=(".weight", ".bias"))
         if mapped:
             by_gguf[mapped] = hf_name
+    # Tied embeddings: a template with its own output.weight gets the (tied) input embedding.
+    if "output.weight" not in by_gguf and "token_embd.weight" in by_gguf:
+        by_gguf["output.weight"] = by_gguf["token_embd.weight"]
 
     writer = gguf.GGUFWriter(str(out), arch)
     overrides: dict[str, Any] = {
@@ -157,11 +166,11 @@ def write_gguf_like(
         if hf_name is None:
             raise RuntimeError(f"no weight for GGUF tensor {t.name!r} in the merged model")
         data = state_dict[hf_name].detach().float().cpu().numpy()
-        if hf_name.endswith("q_proj.weight"):
+        if arch in PERMUTED_QK and hf_name.endswith("q_proj.weight"):
             data = _permute(data, n_head)
-        elif hf_name.endswith("k_proj.weight"):
+        elif arch in PERMUTED_QK and hf_name.endswith("k_proj.weight"):
             data = _permute(data, n_kv)
-        # Norms and other 1-D tensors stay f32, as llama.cpp's converter does.
+        # Norms, biases and other 1-D tensors stay f32, as llama.cpp's converter does.
         if data.ndim == 1 or qtype == gguf.GGMLQuantizationType.F32:
             writer.add_tensor(t.name, data.astype(np.float32))
         elif qtype == gguf.GGMLQuantizationType.F16:
@@ -174,12 +183,28 @@ def write_gguf_like(
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    ctx = (
-        int(_field_value(reader.fields["llama.context_length"]))
-        if "llama.context_length" in reader.fields
-        else 0
-    )
-    return {"tensors": written, "context_length": ctx, "bytes": out.stat().st_size}
+    ctx_key = f"{arch}.context_length"
+    ctx = int(_field_value(reader.fields[ctx_key])) if ctx_key in reader.fields else 0
+    return {"tensors": written, "context_length": ctx, "bytes": out.stat().st_size, "arch": arch}
+
+
+def quantize_gguf(src: Path, dst: Path, gguf_type: str, threads: int | None = None) -> int:
+    """llama.cpp's own quantizer (through llama-cpp-python): f16 GGUF → q4_k_m / q5_k_m, the
+    same k-quant mix as the base model's file. Returns the output size in bytes."""
+    import llama_cpp
+
+    if gguf_type not in QUANTIZED:
+        raise RuntimeError(f"quantize: expected one of {sorted(QUANTIZED)}, got {gguf_type!r}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, QUANTIZED[gguf_type])
+    params.nthread = threads or 0  # 0: llama.cpp picks the core count
+    tmp = dst.with_name(dst.name + ".partial")
+    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), params)
+    if rc != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"llama.cpp could not quantize {src.name} to {gguf_type} (code {rc})")
+    tmp.replace(dst)  # a half-written file never carries the final name
+    return dst.stat().st_size
 
 
 def merged_state_dict(cfg: RunConfig, adapter_dir: Path | None) -> dict[str, Any]:
@@ -207,26 +232,40 @@ def export(cfg: RunConfig, adapter_dir: Path | None = None) -> dict[str, Any]:
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     gguf_name = f"{ec.tag}.{ec.gguf_type}.gguf"
 
-    if summary.get("device") == "cuda":
-        info = _export_unsloth(cfg, adapter, out_dir, gguf_name)
-    else:
-        if not cfg.model.gguf:
-            raise RuntimeError("the CPU export re-uses the base GGUF's metadata: set model.gguf")
-        from training.modeling import resolve_gguf
+    # CPU- and GPU-trained adapters alike are standard PEFT adapters over the same modules of the
+    # model dequantized from model.gguf, so both are merged here and written by the same writer.
+    if not cfg.model.gguf:
+        raise RuntimeError("export re-uses the base GGUF's metadata: set model.gguf")
+    from training.modeling import resolve_gguf
 
-        template = resolve_gguf(cfg.model.gguf)
-        state = merged_state_dict(cfg, adapter)
-        info = write_gguf_like(
-            template,
-            state,
-            out_dir / gguf_name,
-            ec.gguf_type,
-            ec.tag,
-            {"general.description": "csound-assist fine-tune"},
-        )
-        logger.info(
-            "wrote {} ({} tensors, {:.0f} MB)", gguf_name, info["tensors"], info["bytes"] / 1e6
-        )
+    template = resolve_gguf(cfg.model.gguf)
+    state = merged_state_dict(cfg, adapter)
+    quantized = ec.gguf_type in QUANTIZED
+    first = out_dir / (f"{ec.tag}.f16.gguf" if quantized else gguf_name)
+    t0 = time.monotonic()
+    info = write_gguf_like(
+        template,
+        state,
+        first,
+        "f16" if quantized else ec.gguf_type,
+        ec.tag,
+        {"general.description": "csound-assist fine-tune"},
+    )
+    del state
+    info["base_gguf"] = template.name
+    if quantized:
+        info["bytes"] = quantize_gguf(first, out_dir / gguf_name, ec.gguf_type, cfg.eval.threads)
+        info["f16_bytes"] = first.stat().st_size
+        if not ec.keep_f16:
+            first.unlink()
+    info["seconds"] = round(time.monotonic() - t0, 1)
+    logger.info(
+        "wrote {} ({} tensors, {:.0f} MB, {:.0f} s)",
+        gguf_name,
+        info["tensors"],
+        info["bytes"] / 1e6,
+        info["seconds"],
+    )
 
     num_ctx = min(ec.num_ctx, info.get("context_length") or ec.num_ctx)
     (out_dir / "Modelfile").write_text(
@@ -240,29 +279,6 @@ def export(cfg: RunConfig, adapter_dir: Path | None = None) -> dict[str, Any]:
     (out_dir / "export.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     write_model_card(cfg)
     return {"dir": str(out_dir), **meta}
-
-
-def _export_unsloth(cfg: RunConfig, adapter: Path, out_dir: Path, gguf_name: str) -> dict[str, Any]:
-    """GPU path (not yet run): Unsloth merges and quantizes through its llama.cpp integration."""
-    from unsloth import FastLanguageModel
-
-    model, tokenizer = FastLanguageModel.from_pretrained(
-        model_name=str(adapter),
-        max_seq_length=cfg.train.max_seq_length,
-        load_in_4bit=cfg.train.load_in_4bit,
-    )
-    model.save_pretrained_merged(str(out_dir / "merged"), tokenizer, save_method="merged_16bit")
-    model.save_pretrained_gguf(
-        str(out_dir / "gguf"), tokenizer, quantization_method=cfg.export.gguf_type
-    )
-    produced = sorted((out_dir / "gguf").rglob("*.gguf"))
-    if not produced:
-        raise RuntimeError("Unsloth did not produce a GGUF file")
-    shutil.move(str(produced[-1]), out_dir / gguf_name)
-    return {
-        "bytes": (out_dir / gguf_name).stat().st_size,
-        "context_length": cfg.train.max_seq_length,
-    }
 
 
 def write_model_card(cfg: RunConfig) -> Path:
@@ -300,7 +316,10 @@ def write_model_card(cfg: RunConfig) -> Path:
         f"final loss: {train.get('final_loss', '?')}",
         f"- max_seq_length {tc.max_seq_length}, lr {tc.learning_rate}, batch {tc.batch_size} × "
         f"grad-accum {tc.grad_accum}, targets {', '.join(tc.target_modules)}",
-        f"- GGUF: `{meta.get('gguf', '?')}` ({ec.gguf_type})",
+        f"- base: `{cfg.model.name}`, `model.gguf: {cfg.model.gguf}` "
+        f"(`{meta.get('base_gguf', '?')}`)",
+        f"- GGUF: `{meta.get('gguf', '?')}` ({ec.gguf_type}, "
+        f"{meta.get('bytes', 0) / 1e6:.0f} MB; architecture {meta.get('arch', '?')})",
         "",
     ]
     if stats_path.exists():
@@ -327,8 +346,9 @@ def write_model_card(cfg: RunConfig) -> Path:
     parts += [
         "## Limits",
         "",
-        "A small model trained briefly on CPU: it makes mistakes; check its code with the compiler "
-        "(csound-assist does this for you).",
+        f"A {train.get('device', '?')} LoRA of {train.get('steps', '?')} steps over "
+        f"{train.get('tokens', '?')} tokens: it makes mistakes; check its code with the compiler "
+        "(csound-assist does this for you). Editor: set `model.gguf_path` to this GGUF.",
     ]
     card = out_dir / "README.md"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -150,9 +150,19 @@ def base_hf_dir(mc: ModelConfig, out_dir: str | Path, dtype: str = "bfloat16") -
     torch_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
     if dtype not in torch_dtype:
         raise ValueError(f"dtype: expected one of {sorted(torch_dtype)}, got {dtype!r}")
+    from safetensors.torch import save_model
+
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(mc, dtype=torch_dtype[dtype])
-    model.save_pretrained(str(out), safe_serialization=True)
+    # transformers marks a GGUF-loaded model as "quantized with gguf" and refuses save_pretrained,
+    # though its tensors are plain dequantized ones: write them and a config without that mark.
+    save_model(model, str(out / "model.safetensors"), metadata={"format": "pt"})
+    model.config.save_pretrained(str(out))
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    config.pop("quantization_config", None)
+    (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(str(out))
     load_tokenizer(mc).save_pretrained(str(out))
     stamp_path.write_text(json.dumps(want, indent=2), encoding="utf-8")
     logger.info("dequantized {} → {}", gguf.name, out)

@@ -3,7 +3,9 @@
 - CUDA present: Unsloth `FastLanguageModel` in 4-bit (QLoRA) + TRL `SFTTrainer`.
 - No CUDA: the same recipe through transformers + peft LoRA in fp32, with a small explicit loop
   (loss on the answer only, length-bucketed batches, cosine schedule fitted to the time budget,
-  progress bar with loss, tokens/s and ETA, periodic adapter checkpoints).
+  progress bar with loss, tokens/s and ETA, resumable checkpoints: adapter, optimizer, position).
+
+Both start from model.gguf (dequantized by transformers); the CUDA path through a local HF folder.
 
 Unsloth, bitsandbytes and TRL are imported only on the CUDA path; torch only inside the verbs.
 """
@@ -46,6 +48,10 @@ def pick_device(requested: str) -> str:
 
 def train(cfg: RunConfig) -> dict[str, Any]:
     rows = load_rows(cfg.data.output_dir, "train")
+    if cfg.train.categories:
+        rows = [r for r in rows if r["category"] in cfg.train.categories]
+        if not rows:
+            raise RuntimeError(f"no training pair in train.categories {cfg.train.categories}")
     device = pick_device(cfg.train.device)
     logger.info("training {} on {} ({} pairs)", cfg.model.name, device, len(rows))
     if device == "cuda":
@@ -139,44 +145,119 @@ def lora_config(cfg: RunConfig) -> Any:
     )
 
 
+CHECKPOINT = "checkpoint"
+
+
+def save_checkpoint(out_dir: Path, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+    """Adapter + optimizer + loop position, written to a temporary folder and swapped in, so a kill
+    mid-write leaves the previous checkpoint whole."""
+    import shutil
+
+    import torch
+
+    final = out_dir / CHECKPOINT
+    tmp = out_dir / (CHECKPOINT + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    (tmp / "state.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
+    old = out_dir / (CHECKPOINT + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(out_dir: Path, model: Any, optimizer: Any) -> dict[str, Any] | None:
+    """Restore adapter weights and optimizer state; the loop position comes back as a dict."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    ckpt = out_dir / CHECKPOINT
+    if not (ckpt / "state.json").is_file():
+        return None
+    state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
+    set_peft_model_state_dict(model, load_file(str(ckpt / "adapter_model.safetensors")))
+    optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
+    return state
+
+
+class _Run:
+    """What a CPU run carries between phases and across a resume."""
+
+    def __init__(self, cfg: RunConfig, out_dir: Path, model: Any, optimizer: Any) -> None:
+        self.cfg, self.out_dir, self.model, self.optimizer = cfg, out_dir, model, optimizer
+        self.state: dict[str, Any] = {"phases": {}, "elapsed_s": 0.0}
+        self.t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        return self.state["elapsed_s"] + time.monotonic() - self.t0
+
+    def deadline(self) -> float | None:
+        budget = self.cfg.train.time_budget_minutes
+        return self.t0 + budget * 60 - self.state["elapsed_s"] if budget else None
+
+    def save(self) -> None:
+        state = {**self.state, "elapsed_s": round(self.elapsed(), 1)}
+        save_checkpoint(self.out_dir, self.model, self.optimizer, state)
+
+
 def _phase(
     name: str,
-    model: Any,
-    optimizer: Any,
+    run: _Run,
     batches: list[list[tuple[list[int], list[int]]]],
-    cfg: RunConfig,
     pad_id: int,
     total_steps: int,
-    deadline: float | None,
-    out_dir: Path,
     metrics: Any,
 ) -> tuple[int, int, float]:
-    """One optimization phase. Returns (optimizer steps, tokens seen, last mean loss)."""
+    """One optimization phase. Returns (optimizer steps, tokens seen, last mean loss).
+
+    Resumes at the recorded optimizer step: the micro-batches before it are skipped (the batch order
+    is fixed by the seed), the schedule continues where it was."""
     import torch
     from tqdm.auto import tqdm
 
+    cfg, model, optimizer = run.cfg, run.model, run.optimizer
     tc = cfg.train
-    planned = total_steps
-    step, tokens, micro = 0, 0, 0
+    done = run.state["phases"].get(name, {})
+    if done.get("finished"):
+        return done["step"], done["tokens"], done["loss"]
+    step, tokens = done.get("step", 0), done.get("tokens", 0)
+    planned = done.get("planned", total_steps)
+    last_loss = done.get("loss", float("nan"))
+    skip = step * tc.grad_accum
+    micro = new_micro = 0
     window_loss: list[float] = []
-    last_loss = float("nan")
     started = time.monotonic()
-    bar = tqdm(total=planned, desc=name, unit="step", dynamic_ncols=True, mininterval=2)
+    deadline = run.deadline()
+    bar = tqdm(
+        total=planned, initial=step, desc=name, unit="step", dynamic_ncols=True, mininterval=2
+    )
     model.train()
     optimizer.zero_grad(set_to_none=True)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=tc.autocast_bf16)
+    finished = step >= planned
     for batch in batches * math.ceil(max(1, planned * tc.grad_accum) / max(1, len(batches))):
+        if finished:
+            break
+        micro += 1
+        if micro <= skip:
+            continue
         enc = collate(batch, pad_id)
-        loss = model(**enc).loss / tc.grad_accum
+        with autocast:
+            loss = model(**enc).loss / tc.grad_accum
         loss.backward()
         window_loss.append(float(loss) * tc.grad_accum)
         tokens += int(enc["attention_mask"].sum())
-        micro += 1
+        new_micro += 1
         if micro % tc.grad_accum:
             continue
         if deadline is not None:
             # Fit the schedule to the time budget from the pace so far, before every update, so
             # warmup and decay span the steps that will really run (on a busy CPU, a handful).
-            per_step = (time.monotonic() - started) / micro * tc.grad_accum
+            per_step = (time.monotonic() - started) / new_micro * tc.grad_accum
             fit = step + 1 + int(max(0.0, deadline - time.monotonic()) / per_step)
             fitted = max(step + 1, min(total_steps, fit))
             if fitted != planned:
@@ -206,16 +287,22 @@ def _phase(
                     "loss": round(last_loss, 4),
                     "lr": optimizer.param_groups[0]["lr"],
                     "tokens": tokens,
-                    "elapsed_s": round(elapsed, 1),
+                    "elapsed_s": round(run.elapsed(), 1),
                 }
             )
             + "\n"
         )
         metrics.flush()
-        if step % tc.save_every_steps == 0:
-            model.save_pretrained(str(out_dir / "adapter"))
-        if step >= planned or (deadline is not None and time.monotonic() >= deadline):
-            break
+        finished = step >= planned or (deadline is not None and time.monotonic() >= deadline)
+        run.state["phases"][name] = {
+            "step": step,
+            "tokens": tokens,
+            "loss": last_loss,
+            "planned": planned,
+            "finished": finished,
+        }
+        if step % tc.save_every_steps == 0 or finished:
+            run.save()
     bar.close()
     return step, tokens, last_loss
 
@@ -230,11 +317,8 @@ def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
     if tc.threads:
         torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
-    rng = random.Random(tc.seed)
     out_dir = Path(tc.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.monotonic()
-    deadline = t0 + tc.time_budget_minutes * 60 if tc.time_budget_minutes else None
 
     tokenizer = load_tokenizer(cfg.model)
     missing = [
@@ -255,6 +339,9 @@ def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
     model = load_model(cfg.model)
     model.config.use_cache = False
+    if tc.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()  # checkpointed blocks need a grad-carrying input
     model = get_peft_model(model, lora_config(cfg))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     logger.info(
@@ -270,39 +357,39 @@ def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
         lr=tc.learning_rate,
         weight_decay=tc.weight_decay,
     )
+    run = _Run(cfg, out_dir, model, optimizer)
+    resumed = load_checkpoint(out_dir, model, optimizer) if tc.resume else None
+    if resumed:
+        run.state = resumed
+        logger.info(
+            "resuming from {} ({:.1f} min spent): {}",
+            out_dir / CHECKPOINT,
+            resumed["elapsed_s"] / 60,
+            {k: v["step"] for k, v in resumed["phases"].items()},
+        )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     summary: dict[str, Any] = {"examples": len(examples), "skipped_too_long": skipped}
 
-    with (out_dir / "metrics.jsonl").open("w", encoding="utf-8") as metrics:
+    # Appending on resume keeps one loss curve for the whole run.
+    with (out_dir / "metrics.jsonl").open("a" if resumed else "w", encoding="utf-8") as metrics:
         if tc.pretrain_steps:
             raw = _pretrain_examples(cfg, tokenizer)
-            batches = bucketed_batches(raw, tc.batch_size, rng)
-            steps, toks, loss = _phase(
-                "pretrain",
-                model,
-                optimizer,
-                batches,
-                cfg,
-                pad_id,
-                tc.pretrain_steps,
-                deadline,
-                out_dir,
-                metrics,
-            )
+            batches = bucketed_batches(raw, tc.batch_size, random.Random(tc.seed))
+            steps, toks, loss = _phase("pretrain", run, batches, pad_id, tc.pretrain_steps, metrics)
             summary["pretrain"] = {"steps": steps, "tokens": toks, "loss": loss}
-        batches = bucketed_batches(examples, tc.batch_size, rng)
+        # Its own seeded order, so a resume rebuilds the same batches whatever ran before.
+        batches = bucketed_batches(examples, tc.batch_size, random.Random(tc.seed + 1))
         epoch_steps = math.ceil(len(batches) * tc.epochs / tc.grad_accum)
         total = tc.max_steps or epoch_steps  # max_steps wins over epochs
         t_sft = time.monotonic()
-        steps, toks, loss = _phase(
-            "sft", model, optimizer, batches, cfg, pad_id, total, deadline, out_dir, metrics
-        )
+        before = run.state["phases"].get("sft", {}).get("tokens", 0)
+        steps, toks, loss = _phase("sft", run, batches, pad_id, total, metrics)
         sft_s = time.monotonic() - t_sft
 
     adapter_dir = out_dir / "adapter"
     model.save_pretrained(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
-    minutes = (time.monotonic() - t0) / 60
+    minutes = run.elapsed() / 60
     summary.update(
         {
             "device": "cpu",
@@ -314,9 +401,13 @@ def train_cpu(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
             "examples_seen": steps * tc.batch_size * tc.grad_accum,
             "epochs_done": round(steps * tc.grad_accum / max(1, len(batches)), 3),
             "tokens": toks,
-            "tokens_per_s": round(toks / max(1e-9, sft_s), 1),
+            # This session's pace (a resumed run's earlier sessions are in metrics.jsonl).
+            "tokens_per_s": round((toks - before) / max(1e-9, sft_s), 1),
             "final_loss": round(loss, 4),
             "minutes": round(minutes, 2),
+            "resumed": bool(resumed),
+            "autocast_bf16": tc.autocast_bf16,
+            "gradient_checkpointing": tc.gradient_checkpointing,
             "recipe": cfg.source,
         }
     )
@@ -351,19 +442,104 @@ def _pretrain_examples(cfg: RunConfig, tokenizer: Any) -> list[tuple[list[int], 
 # --- CUDA: Unsloth QLoRA + TRL ------------------------------------------------------------------
 
 
-def train_unsloth(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """QLoRA with Unsloth. Written against Unsloth's documented API; not yet run (no GPU so far)."""
-    # Unsloth patches transformers/TRL on import, so it must be imported first.
-    from unsloth import FastLanguageModel, is_bfloat16_supported  # noqa: I001
-
+def sft_dataset(rows: list[dict[str, Any]], fim_tokens: dict[str, str], eos: str) -> Any:
+    """Prompt–completion rows: TRL masks the prompt, so loss is on the answer only."""
     from datasets import Dataset
+
+    pairs = [training_pair(r, fim_tokens, eos) for r in rows]
+    return Dataset.from_list([{"prompt": p, "completion": c} for p, c in pairs])
+
+
+def sft_trainer(
+    cfg: RunConfig,
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, Any]],
+    *,
+    bf16: bool,
+    optim: str | None = None,
+) -> Any:
+    """TRL's SFTTrainer for the recipe. Unsloth hands it a 4-bit PEFT model on CUDA; the tests hand
+    it a plain PEFT model on CPU (with `optim="adamw_torch"`: 8-bit AdamW needs bitsandbytes)."""
     from trl import SFTConfig, SFTTrainer
 
     tc = cfg.train
-    out_dir = Path(tc.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    args = SFTConfig(
+        output_dir=str(Path(tc.output_dir)),
+        per_device_train_batch_size=tc.batch_size,
+        gradient_accumulation_steps=tc.grad_accum,
+        num_train_epochs=tc.epochs,
+        max_steps=tc.max_steps or -1,
+        learning_rate=tc.learning_rate,
+        warmup_ratio=tc.warmup_ratio,
+        lr_scheduler_type="cosine",
+        optim=optim or tc.optim,
+        weight_decay=tc.weight_decay,
+        bf16=bf16,
+        fp16=False,
+        logging_steps=1,
+        save_steps=tc.save_every_steps,
+        seed=tc.seed,
+        max_length=tc.max_seq_length,
+        report_to="none",
+    )
+    dataset = sft_dataset(rows, cfg.model.fim_tokens, tokenizer.eos_token or "")
+    return SFTTrainer(model=model, processing_class=tokenizer, train_dataset=dataset, args=args)
+
+
+def run_sft(
+    cfg: RunConfig, trainer: Any, model: Any, tokenizer: Any, device: str
+) -> dict[str, Any]:
+    """Train, save the adapter and the summary (shared by the CUDA path and its CPU test)."""
+    out_dir = Path(cfg.train.output_dir)
+    t0 = time.monotonic()
+    resume = cfg.train.resume and any(out_dir.glob("checkpoint-*"))
+    result = trainer.train(resume_from_checkpoint=True if resume else None)
+    seconds = time.monotonic() - t0
+    adapter_dir = out_dir / "adapter"
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    tokens = trainer.state.num_input_tokens_seen or sum(
+        len(tokenizer(r["prompt"] + r["completion"])["input_ids"]) for r in trainer.train_dataset
+    ) * result.metrics.get("epoch", cfg.train.epochs)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    (out_dir / "metrics.jsonl").write_text(
+        "".join(
+            json.dumps({"phase": "sft", "step": h["step"], "loss": h["loss"]}) + "\n"
+            for h in trainer.state.log_history
+            if "loss" in h
+        ),
+        encoding="utf-8",
+    )
+    summary = {
+        "device": device,
+        "base_model": cfg.model.name,
+        "gguf": cfg.model.gguf,
+        "steps": result.global_step,
+        "tokens": int(tokens),
+        "final_loss": round(losses[-1] if losses else result.training_loss, 4),
+        "tokens_per_s": round(tokens / max(1e-9, seconds), 1),
+        "minutes": round(seconds / 60, 2),
+        "recipe": cfg.source,
+    }
+    (out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return {"adapter_dir": str(adapter_dir), **summary}
+
+
+def train_unsloth(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """QLoRA with Unsloth on the base dequantized from model.gguf into a local HF folder (Unsloth
+    reads folders, not GGUF). Written against Unsloth's documented API; not yet run on a GPU."""
+    from training.modeling import base_hf_dir, offline
+
+    offline()  # before Unsloth's import: it looks for pre-quantized variants on the hub otherwise
+    # Unsloth patches transformers/TRL on import, so it must be imported before them.
+    from unsloth import FastLanguageModel, is_bfloat16_supported  # noqa: I001
+
+    tc = cfg.train
+    Path(tc.output_dir).mkdir(parents=True, exist_ok=True)
+    folder = base_hf_dir(cfg.model, tc.base_hf_dir)
     model, tokenizer = FastLanguageModel.from_pretrained(
-        model_name=cfg.model.name,
+        model_name=str(folder.resolve()),
         max_seq_length=tc.max_seq_length,
         dtype=None,
         load_in_4bit=tc.load_in_4bit,
@@ -378,46 +554,5 @@ def train_unsloth(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
         use_gradient_checkpointing="unsloth",
         random_state=tc.seed,
     )
-    eos = tokenizer.eos_token or ""
-    pairs = [training_pair(r, cfg.model.fim_tokens, eos) for r in rows]
-    # Prompt–completion rows: TRL masks the prompt, so loss is on the answer only.
-    dataset = Dataset.from_list([{"prompt": p, "completion": c} for p, c in pairs])
-    args = SFTConfig(
-        output_dir=str(out_dir),
-        per_device_train_batch_size=tc.batch_size,
-        gradient_accumulation_steps=tc.grad_accum,
-        num_train_epochs=tc.epochs,
-        max_steps=tc.max_steps or -1,
-        learning_rate=tc.learning_rate,
-        warmup_ratio=tc.warmup_ratio,
-        lr_scheduler_type="cosine",
-        optim=tc.optim,
-        weight_decay=tc.weight_decay,
-        bf16=is_bfloat16_supported(),
-        fp16=not is_bfloat16_supported(),
-        logging_steps=1,
-        save_steps=tc.save_every_steps,
-        seed=tc.seed,
-        max_length=tc.max_seq_length,
-        report_to="none",
-    )
-    trainer = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=dataset, args=args)
-    t0 = time.monotonic()
-    result = trainer.train()
-    seconds = time.monotonic() - t0
-    adapter_dir = out_dir / "adapter"
-    model.save_pretrained(str(adapter_dir))
-    tokenizer.save_pretrained(str(adapter_dir))
-    n_tokens = sum(len(tokenizer(p + c)["input_ids"]) for p, c in pairs)
-    epochs_done = result.metrics.get("epoch", tc.epochs)
-    summary = {
-        "device": "cuda",
-        "base_model": cfg.model.name,
-        "steps": result.global_step,
-        "final_loss": round(result.training_loss, 4),
-        "tokens_per_s": round(n_tokens * epochs_done / max(1e-9, seconds), 1),
-        "minutes": round(seconds / 60, 2),
-        "recipe": cfg.source,
-    }
-    (out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    return {"adapter_dir": str(adapter_dir), **summary}
+    trainer = sft_trainer(cfg, model, tokenizer, rows, bf16=is_bfloat16_supported())
+    return run_sft(cfg, trainer, model, tokenizer, "cuda")

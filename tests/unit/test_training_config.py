@@ -18,8 +18,13 @@ def test_shipped_recipes_load(recipe: Path) -> None:
     assert cfg.train.lora_r > 0 and cfg.export.tag.startswith("csound-coder-v")
 
 
-def test_three_recipes_ship() -> None:
-    assert {p.stem for p in RECIPES} >= {"smoke", "smollm2-cpu", "qwen2.5-coder-qlora"}
+def test_the_recipes_ship() -> None:
+    assert {p.stem for p in RECIPES} >= {
+        "smoke",
+        "smollm2-cpu",
+        "qwen2.5-coder-qlora",
+        "qwen2.5-coder-cpu",
+    }
 
 
 def test_defaults_follow_the_issue_recipe() -> None:
@@ -58,6 +63,8 @@ def test_defaults_follow_the_issue_recipe() -> None:
             "model.fim_tokens: expected a mapping with keys",
         ),
         ({"trian": {}}, "recipe: unknown section(s) ['trian']"),
+        ({"train": {"categories": ["poems"]}}, "train.categories: expected a non-empty subset"),
+        ({"model": {"gguf": 7}}, "model.gguf: expected a .gguf path, `installed`"),
         ({"eval": "fast"}, "eval: expected a mapping of settings"),
     ],
 )
@@ -79,3 +86,16 @@ def test_invalid_yaml_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_throughput_variants_parse_and_bad_ones_say_the_form() -> None:
+    from training.throughput import Variant, parse_variants
+
+    assert parse_variants("512, 512:bf16,1024:gc:bf16") == (
+        Variant(512),
+        Variant(512, bf16=True),
+        Variant(1024, bf16=True, checkpointing=True),
+    )
+    for bad in ("", "fast", "512:fp8", "8"):
+        with pytest.raises(ValueError, match="expected items like `512`"):
+            parse_variants(bad)
