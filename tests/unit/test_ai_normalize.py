@@ -121,6 +121,10 @@ def test_xml_answer_in_detail() -> None:
     assert any("quick fix" in c for c in fixed.changes)
 
 
+def test_a_cut_answer_keeps_its_last_note() -> None:
+    assert "i 1 0 1\n</CsScore>" in normalize_csd(TRUNCATED).text
+
+
 def test_bare_orchestra_keeps_its_score() -> None:
     fixed = normalize_csd(BARE_ORCHESTRA)
     score = fixed.text.split("<CsScore>")[1].split("</CsScore>")[0]
@@ -292,5 +296,22 @@ async def test_an_answer_cut_off_inside_a_tag_is_completed() -> None:
     assert before
     fixed = normalize_csd(answer)
     assert fixed.text.endswith("e\n</CsScore>\n</CsoundSynthesizer>\n")
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)
+
+
+@needs_csound
+async def test_the_unfinished_last_line_of_a_cut_answer_goes() -> None:
+    # Qwen2.5-Coder-1.5B, bell prompt, round 1: cut by the 300 s deadline mid-statement.
+    answer = (
+        "```csound\n<CsoundSynthesizer>\n<CsInstruments>\nsr = 44100\nksmps = 32\nnchnls = 2\n"
+        "0dbfs = 1\ninstr 1\n  kenv1 linseg 0, 0.02, 1, p3 - 0.02, 0\n"
+        "  a1 foscili kenv1 * 0.3, 440, 1, 1.4, 2\n  outs a1, a1\n  kenv3 delayk kenv1"
+    )
+    before, _ = await compile_errors(answer)
+    assert before
+    fixed = normalize_csd(answer)
+    assert "delayk" not in fixed.text and "outs a1, a1\nendin" in fixed.text
+    assert any(c.startswith("dropped the last line, cut off") for c in fixed.changes)
     errors, output = await compile_errors(fixed.text)
     assert errors == [], (fixed.text, output)

@@ -92,10 +92,26 @@ def _unfence(answer: str, changes: list[str]) -> str:
     closing = None
     for m in re.finditer(r"<\s*/\s*csound\s*synthe[sz]izer\s*>", text, re.I):
         closing = m
+    if opening and closing is None:
+        text = _drop_cut_line(text, changes)
     if closing and text[closing.end() :].strip():
         text = text[: closing.end()] + "\n"
         changes.append("dropped the text after </CsoundSynthesizer>")
     return text
+
+
+def _drop_cut_line(text: str, changes: list[str]) -> str:
+    """A document with no closing tag was cut off (a time or token limit): its last line is
+    most likely unfinished (`kenv3 delayk kenv1`), so it goes unless it ends something."""
+    lines = text.rstrip("\n").split("\n")
+    last = lines[-1].split(";", 1)[0].strip()
+    if not last or last in ("endin", "endop") or last.endswith(">") or len(lines) < 3:
+        return text
+    if re.search(r"<\s*cs\s*score", text, re.I):
+        return text  # cut in the score: a note line is whole more often than not
+
+    changes.append(f"dropped the last line, cut off: {lines[-1].strip()}")
+    return "\n".join(lines[:-1]) + "\n"
 
 
 # --- tags ---------------------------------------------------------------------------------------
