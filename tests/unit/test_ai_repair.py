@@ -218,3 +218,27 @@ async def test_a_new_answer_with_the_same_error_also_varies_the_next_request() -
     samplings = [s for _m, s in model.requests]
     assert samplings[1].seed is None and samplings[2].seed is not None
     assert "same error, on the same line" in model.requests[2][0][-1].content
+
+
+SILENT_ORC = (
+    "instr 1\n  kenv linseg 0, 0.02, 1, p3 - 0.02, 0\n"
+    "  a1 foscili kenv * 0.3, 440, 1, 1.4, 2\nendin"
+)
+
+
+@needs_csound
+async def test_a_silent_csd_gets_another_round_and_is_kept_only_as_a_last_resort() -> None:
+    config = Config()
+    assert (await check_csd(csd(SILENT_ORC), config)).ok  # it compiles: only silent
+    model = Recording([csd(SILENT_ORC), csd(GOOD_ORC)])
+    result = await generate_csd(
+        ModelService(config, backend=model), "a bell", check=CountingCheck(config)
+    )
+    assert result.ok and result.rounds == 2 and "outs" in (result.csd or "")
+    assert "makes no sound" in model.requests[1][0][-1].content
+
+    model = Recording([csd(SILENT_ORC)] * 2)
+    service = ModelService(config, backend=model)
+    result = await generate_csd(service, "a bell", check=CountingCheck(config), max_repairs=1)
+    assert result.ok and result.csd == csd(SILENT_ORC)
+    assert "no instrument sends sound out" in result.log[-1]

@@ -109,6 +109,7 @@ async def generate_csd(
     seen: dict[str, str] = {}  # normalised text → its compiler feedback
     follow_up: list[Message] = []  # the last failed answer and its repair turn, or a fresh note
     sampling: Sampling | None = None
+    silent: str | None = None  # the first CSD that compiled without sending sound out
     for attempt in range(1 + max_repairs):
         if follow_up and follow_up[0].role == "user":  # a fresh start: one user turn
             request = [*base[:-1], Message("user", f"{base[-1].content}\n\n{follow_up[0].content}")]
@@ -135,13 +136,19 @@ async def generate_csd(
         else:
             csd, compiled, borrowed = await _settle(csd, sources, check)
             notes += borrowed
-            if compiled.ok:
+            if compiled.ok and writes_audio(csd):
                 result.ok, result.csd, result.error = True, csd, ""
                 result.log.append(_round_log(attempt + 1, notes, "compiles"))
                 return result
-            feedback = compiled.feedback
-            error = compiled.message or feedback
-            hint = _hint(compiled, csd, sources)
+            if compiled.ok:
+                # Compiles, but silent (Qwen's bell answer: envelopes, no oscillator, no outs).
+                silent = silent or csd
+                feedback = error = SILENT
+                hint = ""
+            else:
+                feedback = compiled.feedback
+                error = compiled.message or feedback
+                hint = _hint(compiled, csd, sources)
             stuck = feedback in seen.values()
             if stuck:
                 notes.append("the same error as an earlier round")
@@ -178,7 +185,32 @@ async def generate_csd(
                 hint=hint,
             ),
         ]
+    if silent is not None:
+        # It compiles: that is the contract; the log says it makes no sound.
+        result.ok, result.csd = True, silent
+        result.log.append("kept the CSD that compiles, although no instrument sends sound out")
     return result
+
+
+SILENT = (
+    "It compiles, but it makes no sound: no instrument sends audio out. End the instrument that "
+    "makes the sound with `outs aLeft, aRight` (or `out`/`outch`)."
+)
+_OUTPUTS = re.compile(
+    r"(?<![\w$#.])(?:outs|out|outch|outq|outh|outo|outx|out32|outs1|outs2|outc|outq[1-4]|fout"
+    r"|soundout|soundouts|monitor|outvalue)(?![\w])"
+)
+
+
+def writes_audio(csd: str) -> bool:
+    """Whether some statement of the orchestra sends sound out (the rest of audibility is the
+    renderer's to judge)."""
+    from csound_assist.diagnostics.source import blank_code
+
+    code = blank_code(csd)
+    start = code.find("<CsInstruments>")
+    end = code.find("</CsInstruments>")
+    return _OUTPUTS.search(code[start if start >= 0 else 0 : end if end >= 0 else None]) is not None
 
 
 def fresh_start(feedback: str, hint: str = "") -> Message:

@@ -92,7 +92,7 @@ def generate(
                 max_repairs=rounds,
                 on_chunk=lambda c: err.out(c, end="") if config.output.stream else None,
                 on_round=lambda n, e: err.print(
-                    f"\n[red]round {n} does not compile:[/] {escape(e)}", markup=True
+                    f"\n[red]round {n} failed:[/] {escape(e)}", markup=True
                 ),
             )
         finally:
