@@ -20,6 +20,7 @@ export class Player implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel(OUTPUT_CHANNEL);
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 90);
   private proc: ChildProcess | undefined;
+  private stopping = false;
   private readonly outputEvents = new vscode.EventEmitter<string>();
   /** Csound's messages as they arrive (live evaluation reads what follows a message). */
   readonly onOutput = this.outputEvents.event;
@@ -104,9 +105,10 @@ export class Player implements vscode.Disposable {
     proc.stdout?.on('data', show);
     proc.stderr?.on('data', show);
     proc.on('error', (e) => this.output.appendLine(`Could not run ${python}: ${e.message}`));
+    this.stopping = false;
     proc.on('close', (code, signal) => {
       this.output.append(strip.flush());
-      if (signal) this.output.appendLine(`■ stopped (${signal})`);
+      if (this.stopping || signal) this.output.appendLine(`■ stopped${signal ? ` (${signal})` : ''}`);
       else if (code === 2) this.output.appendLine('■ not played (see the message above)');
       if (this.proc === proc) this.playing(undefined);
     });
@@ -126,6 +128,7 @@ export class Player implements vscode.Disposable {
         // already gone
       }
     };
+    this.stopping = true;
     kill('SIGTERM');
     const timer = setTimeout(() => kill('SIGKILL'), STOP_GRACE_MS);
     await gone;

@@ -170,6 +170,10 @@ def test_cli_play_streams_and_lists_errors_as_file_line(tmp_path: Path) -> None:
     assert f"{song}:{line}:1: error: init error in instr 1 (oscili)" in done.stdout
     # csound exits 1 after errors in performance, and so does play
     assert "csound exited with code 1" in done.stdout and done.returncode == 1
+    # Only placed errors are listed: not the banner or the backtrace that mention the file.
+    assert [ln for ln in done.stdout.splitlines() if ": error: " in ln] == [
+        f"{song}:{line}:1: error: init error in instr 1 (oscili): Invalid ftable no. 99.000000"
+    ]
 
 
 def test_cli_play_is_stopped_with_its_process_group(tmp_path: Path) -> None:

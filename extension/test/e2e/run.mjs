@@ -106,6 +106,8 @@ Object.assign(settings, {
   'csoundAssist.inlineCompletion.enabled': false,
   'editor.inlineSuggest.enabled': false,
   'workbench.colorTheme': 'Default Dark Modern',
+  // No sound card here: Play uses Csound's real-time null driver (files without <CsOptions>).
+  'csoundAssist.playArgs': ['-+rtaudio=null', '-odac'],
 });
 writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
