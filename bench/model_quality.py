@@ -329,8 +329,21 @@ async def bench_complete(service: Any, backend: Any, arm: str, chosen: list[Cut]
     from csound_assist.ai.complete import InlineCompleter
     from csound_assist.ai.verify import check_csd
 
+    raw: list[str] = []
+
+    class Recording:
+        """The service as the completer sees it, keeping the model's raw text for the dump."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(service, name)
+
+        async def complete(self, prompt: str, suffix: str, sampling: Any) -> Any:
+            async for chunk in service.complete(prompt, suffix, sampling):
+                raw.append(chunk)
+                yield chunk
+
     completer = InlineCompleter(
-        service, known_opcodes=kb.opcodes if kb else None,
+        Recording(), known_opcodes=kb.opcodes if kb else None,  # type: ignore[arg-type]
         retriever=retriever if arm != "none" else None,
     )  # fmt: skip
     exact = shown = compiles = in_time = 0
@@ -338,6 +351,7 @@ async def bench_complete(service: Any, backend: Any, arm: str, chosen: list[Cut]
     ttft: list[float] = []
     for cut in chosen:
         started = time.perf_counter()
+        raw.clear()
         if style == "chat":
             suggestion = await _chat_style(service, cut)
         else:
@@ -363,7 +377,7 @@ async def bench_complete(service: Any, backend: Any, arm: str, chosen: list[Cut]
         dump.append({
             "feature": "complete", "arm": arm, "style": style, "file": cut.file,
             "line": cut.text[: cut.offset].count("\n") + 1, "expected": want,
-            "suggestion": suggestion, "seconds": round(took, 2),
+            "suggestion": suggestion, "raw": "".join(raw), "seconds": round(took, 2),
             "first_token_s": backend.last_first_token_s, "compiles": still,
         })  # fmt: skip
     n = len(chosen)
@@ -503,6 +517,7 @@ async def main(args: argparse.Namespace) -> None:
     logger.add(sys.stderr, level="INFO")
     config = load_config(workspace=ROOT / "bench")  # defaults: no workspace file there
     config.parameters.num_ctx = args.num_ctx
+    config.parameters.num_predict = args.num_predict
     # The editor gives up on a suggestion after model.fim_timeout (3 s); the benchmark waits, so
     # that TTFT is measured rather than cut off (how many would have been shown is in the table).
     config.model.fim_timeout = 60.0
@@ -549,7 +564,8 @@ async def main(args: argparse.Namespace) -> None:
     print("## Model quality\n")
     print(
         "Held-out prompts and files (bench/data/model_quality/), embedded llama.cpp on this "
-        f"machine, num_ctx {args.num_ctx}, sampling from the default configuration. Models: "
+        f"machine, num_ctx {args.num_ctx}, num_predict {args.num_predict}, other sampling from "
+        "the default configuration. Models: "
         f"{', '.join(m.key + ' (' + m.path.name + ')' for m in found) or 'none installed'}"
         + (f"; not installed: {', '.join(missing)}" if missing else "")
         + f". Arms: {', '.join(arms)}. Sizes: generate {args.generate}, completion "
@@ -590,6 +606,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="inline completion through the FIM template, or asked chat-style")
     p.add_argument("--num-ctx", type=int, default=8192)
     p.add_argument("--max-repairs", type=int, default=3)
+    p.add_argument("--num-predict", type=int, default=1024, help="tokens per answer at most")
     p.add_argument("--budget-min", type=float, default=0.0,
                    help="stop starting new generate prompts after this many minutes (0: none)")
     p.add_argument("--dump", default="", help="write every answer to this JSON file")
