@@ -88,9 +88,20 @@ export interface Outcome {
 export function outcome(output: string, e: Evaluation): Outcome {
   const m = /error:\s*([^\n]*)(?:\n\s*line (\d+):)?/i.exec(output);
   if (!m) return { ok: true };
-  const at = m[2] ? e.startLine + Number(m[2]) - 1 : undefined;
-  const line = at !== undefined && at <= e.endLine ? at : undefined;
-  return { ok: false, message: (m[1] ?? '').trim(), ...(line !== undefined ? { line } : {}) };
+  const message = (m[1] ?? '').trim();
+  // Csound's line for a syntax error is where its parser stopped (often lines later), so the
+  // line that holds the token it names wins; its own line number only breaks ties.
+  const reported = m[2] ? Number(m[2]) - 1 : undefined;
+  const token = /\(token "([^"\n]+)"\)/.exec(message)?.[1];
+  const lines = e.text.split('\n');
+  let at: number | undefined;
+  if (token) {
+    const word = new RegExp(`(^|[^\\w])${token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w]|$)`);
+    const hits = lines.map((l, i) => (word.test(l.replace(/;.*$/, '')) ? i : -1)).filter((i) => i >= 0);
+    if (hits.length) at = hits.reduce((a, b) => (Math.abs(b - (reported ?? 0)) < Math.abs(a - (reported ?? 0)) ? b : a));
+  }
+  if (at === undefined && reported !== undefined && reported < lines.length) at = reported;
+  return { ok: false, message, ...(at !== undefined ? { line: e.startLine + at } : {}) };
 }
 
 /** The inline text shown after an evaluation. */

@@ -62,7 +62,8 @@ export function shellJoin(args: readonly string[]): string {
 /** The interpreter's arguments for `csound-assist play FILE --args …`. */
 export function playCommand(module: string, file: string, playArgs: readonly string[], extra: readonly string[] = []): string[] {
   const always = extra.length ? ['--extra', shellJoin(extra)] : [];
-  return ['-m', module, 'play', file, '--args', shellJoin(playArgs), ...always];
+  // --stop-on-eof: csound ends with the extension host even if it dies without a Stop.
+  return ['-m', module, 'play', file, '--args', shellJoin(playArgs), ...always, '--stop-on-eof'];
 }
 
 /** Why Play and Render are off in Restricted Mode, for the message the user sees. */

@@ -93,7 +93,7 @@ export class Player implements vscode.Disposable {
       // Its own process group: Stop reaches csound, which the CLI started.
       detached: process.platform !== 'win32',
       env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'], // stdin stays open while we live (--stop-on-eof)
     });
     this.proc = proc;
     const strip = new AnsiStripper();

@@ -202,6 +202,24 @@ def test_cli_play_is_stopped_with_its_process_group(tmp_path: Path) -> None:
     assert math.isfinite(proc.returncode or 0)
 
 
+def test_play_stops_when_stdin_closes(tmp_path: Path) -> None:
+    song = tmp_path / "long.csd"
+    song.write_text(csd(TONE.format(amp=0.1), sco="i 1 0 600", options=None))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "csound_assist", "play", str(song), "--args",
+         "-+rtaudio=null -odac", "--stop-on-eof"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    for line in proc.stdout:
+        if "SECTION 1" in line:
+            break
+    proc.stdin.close()  # as when the editor that started it dies
+    assert proc.wait(15) == 1
+    assert not subprocess.run(["pgrep", "-f", f"csound .*{song.name}"], capture_output=True,
+                              text=True).stdout.strip()
+
+
 def test_live_session_compiles_code_sent_over_udp(tmp_path: Path) -> None:
     # The protocol the extension's Evaluate uses: orchestra code as is, score with a leading `$`.
     import os

@@ -534,6 +534,35 @@ export const checks = [
     },
   },
   {
+    name: 'live-eval',
+    async run({ page, shots, workspace }) {
+      // Start Live Session (Play with --port), then Evaluate (Ctrl+Enter) the instrument under the
+      // cursor: the answer shows after it inline — compiled, or the error on its line.
+      const header = 'sr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n';
+      writeFileSync(path.join(workspace, 'live.csd'), '<CsoundSynthesizer>\n<CsInstruments>\n' + header +
+        'instr 1\n  aSig poscil 0.1, 440\n  outs aSig, aSig\nendin\n</CsInstruments>\n<CsScore>\nf 0 120\n</CsScore>\n</CsoundSynthesizer>\n');
+      writeFileSync(path.join(workspace, 'live-more.orc'), 'instr 2\n  aSig vco2 0.1, 220\n  outs aSig, aSig\nendin\n\ninstr 3\n  aSig oscilz 0.1, 330\n  outs aSig, aSig\nendin\n');
+      await openFile(page, 'live.csd');
+      await runCommand(page, 'Csound Assist: Start Live Session', 'Start Live Session');
+      await until(page, 'the UDP server', async () => /UDP server started on port \d+/.test(await outputText(page)), 30_000, 500);
+      await openFile(page, 'live-more.orc');
+      const after = () => page.evaluate(() => [...document.querySelectorAll('.view-lines span')]
+        .map((e) => getComputedStyle(e, '::after').content).filter((c) => c && c !== 'none' && c !== 'normal').join(' '));
+      const box = await wordBox(page, 'vco2');
+      await page.mouse.click(box.x + 2, box.y + box.h / 2);
+      await page.keyboard.press('Control+Enter');
+      const good = await until(page, '"compiled" after instr 2', async () => (/✓ compiled/.test(await after()) ? after() : null), 10_000, 250);
+      const bad = await wordBox(page, 'oscilz');
+      await page.mouse.click(bad.x + 2, bad.y + bad.h / 2);
+      await page.keyboard.press('Control+Enter');
+      const error = await until(page, 'the error after instr 3', async () => (/✗ line 7:/.test(await after()) ? after() : null), 10_000, 250);
+      await shot(page, shots, 'live-eval');
+      await runCommand(page, 'Csound Assist: Stop Playing', 'Stop Playing');
+      await until(page, 'the live session to end', async () => !processes('bin/csound .*live\\.csd').length, 15_000, 250);
+      return `${good.replace(/"/g, '')} | ${error.replace(/"/g, '')}`;
+    },
+  },
+  {
     name: 'render-listen',
     async run({ page, shots, workspace }) {
       // A CSD answer in the chat (the conversation is seeded as the server stores it: the small

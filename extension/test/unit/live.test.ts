@@ -59,6 +59,10 @@ test("Csound's answer is placed back on the document's line", () => {
   const o = outcome(said, e);
   assert.deepEqual(o, { ok: false, message: 'syntax error, unexpected T_IDENT  (token "oscilz")', line: 4 });
   assert.equal(outcomeLabel(o, '127.0.0.1:10000'), '✗ line 5: syntax error, unexpected T_IDENT  (token "oscilz")');
+  // Csound 6.18 named line 4 for an error on the message's second line (its parser stopped there).
+  const late = 'error: syntax error, unexpected T_IDENT  (token "poscil")\n line 4:\n >>>   a1 poscil <<<\n';
+  assert.equal(outcome(late, e).line, 4);
+  assert.equal(outcome('error: something odd\n line 3:\n', e).line, 5);
   assert.deepEqual(outcome('  rtevent: T 2.5\n', e), { ok: true });
   assert.equal(outcomeLabel({ ok: true }, 'x'), '✓ compiled');
   assert.equal(outcomeLabel({ ok: true }, 'x', 'score'), '✓ sent to the score');
@@ -66,7 +70,7 @@ test("Csound's answer is placed back on the document's line", () => {
 });
 
 test('a live session adds --port; the settings are checked', () => {
-  assert.deepEqual(playCommand('m', '/w/a.csd', ['-odac'], ['--port=10000']).slice(-2), ['--extra', '--port=10000']);
+  assert.deepEqual(playCommand('m', '/w/a.csd', ['-odac'], ['--port=10000']).slice(-3), ['--extra', '--port=10000', '--stop-on-eof']);
   const read = (port: unknown) => readSettings((k) => (k === 'liveEval.port' ? port : undefined));
   assert.equal(read(9999).settings.liveEval.port, 9999);
   assert.equal(read(70000).settings.liveEval.port, 10000);

@@ -25,7 +25,7 @@ test('error lines become links covering FILE:LINE:COL', () => {
 test('play arguments survive shlex.split', () => {
   assert.equal(shellJoin(['-odac', '-+rtaudio=null', '-B', '512']), '-odac -+rtaudio=null -B 512');
   assert.equal(shellJoin(["it's", 'a b']), `'it'"'"'s' 'a b'`);
-  assert.deepEqual(playCommand('csound_assist', '/w/s.csd', ['-odac']), ['-m', 'csound_assist', 'play', '/w/s.csd', '--args', '-odac']);
+  assert.deepEqual(playCommand('csound_assist', '/w/s.csd', ['-odac']), ['-m', 'csound_assist', 'play', '/w/s.csd', '--args', '-odac', '--stop-on-eof']);
 });
 
 test('playArgs setting: a list of strings, the default otherwise', () => {

@@ -96,6 +96,10 @@ def play_cmd(
         str | None,
         typer.Option("--extra", help="Flags always added, e.g. --port=10000 for live evaluation."),
     ] = None,
+    stop_on_eof: Annotated[
+        bool,
+        typer.Option("--stop-on-eof", help="Stop when stdin closes (the editor that ran us died)."),
+    ] = False,
 ) -> None:
     """Play a file as it is, streaming Csound's messages; errors are listed as FILE:LINE:COL."""
     from csound_assist.audio.render import RenderError, orc_line, play_command, problems_in
@@ -118,6 +122,14 @@ def play_cmd(
     # Ctrl-C or SIGTERM: stop csound too (it shares our process group only when run from a shell).
     stop = lambda *_: proc.poll() is None and proc.terminate()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
+    if stop_on_eof:
+        import threading
+
+        def watch() -> None:
+            sys.stdin.buffer.read()  # returns at EOF: the parent is gone or closed the pipe
+            stop()
+
+        threading.Thread(target=watch, daemon=True).start()
     seen: list[str] = []
     size = 0
     try:
