@@ -464,10 +464,13 @@ export const checks = [
       // sets them to Csound's real-time null driver, as the machine has no sound card).
       cpSync(path.join(MANUAL_EXAMPLES, 'pinker.csd'), path.join(workspace, 'pinker.csd'));
       await openFile(page, 'pinker.csd');
-      await focusEditor(page);
-      await page.keyboard.press('Alt+.');
       const playing = page.locator('#workbench\\.parts\\.statusbar', { hasText: 'csound: pinker.csd' });
-      await playing.waitFor({ timeout: 30_000 });
+      // The first check of a run may come before the extension has registered its commands.
+      await until(page, 'Play (Alt+.) to start', async () => {
+        await focusEditor(page);
+        await page.keyboard.press('Alt+.');
+        return playing.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      }, 40_000, 0);
       const pids = await until(page, 'csound playing pinker.csd', async () => {
         const found = processes('bin/csound .*pinker\\.csd');
         return found.length ? found : null;
