@@ -315,3 +315,27 @@ async def test_the_unfinished_last_line_of_a_cut_answer_goes() -> None:
     assert any(c.startswith("dropped the last line, cut off") for c in fixed.changes)
     errors, output = await compile_errors(fixed.text)
     assert errors == [], (fixed.text, output)
+
+
+@needs_csound
+async def test_instrument_code_after_endin_moves_back_in() -> None:
+    # Qwen2.5-Coder-1.5B, pad prompt, round 3: the sweep was written after `endin`.
+    text = csd_of(
+        "instr 1\n  kcut1 = 200\n  asig vco2 0.2, 110\n  afil moogladder asig, kcut1, 0.3\n"
+        "  outs afil, afil\nendin\n\n; sweep the cutoff\nktrig metro 4\nkcut1 = kcut1 + 50\n"
+        'alwayson "Verb"\ninstr Verb\n  a1 = 0\nendin'
+    )
+    before, _ = await compile_errors(text)
+    assert before
+    fixed = normalize_csd(text)
+    assert "ktrig metro 4\nkcut1 = kcut1 + 50\nendin" in fixed.text
+    assert 'endin\n\n; sweep the cutoff\nalwayson "Verb"' in fixed.text  # an opcode stays global
+    errors, output = await compile_errors(fixed.text)
+    assert errors == [], (fixed.text, output)
+
+
+def csd_of(orc: str) -> str:
+    return (
+        "<CsoundSynthesizer>\n<CsInstruments>\nsr = 44100\nksmps = 32\nnchnls = 2\n0dbfs = 1\n"
+        f"{orc}\n</CsInstruments>\n<CsScore>\ni 1 0 1\n</CsScore>\n</CsoundSynthesizer>\n"
+    )

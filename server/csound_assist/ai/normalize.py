@@ -59,6 +59,7 @@ def normalize_csd(answer: str, *, static_fixes: bool = True) -> Normalized:
     text = _hoist_header(text, changes)
     text = _declarations(text, changes)
     text = _rate_prefixes(text, changes)
+    text = _strays_into_instrument(text, changes)
     if static_fixes:
         text = _static_fixes(text, changes)
     text = text.strip("\n") + "\n" if text.strip() else ""
@@ -359,6 +360,55 @@ def _declarations(text: str, changes: list[str]) -> str:
         lines[i] = new
         changes.append(f"line {i + 1}: {line.strip()} is not Csound → {new.strip()}")
     return "\n".join(lines)
+
+
+# --- instrument code after endin -----------------------------------------------------------------
+
+_LOCAL_USE = re.compile(r"(?<![\w$#.])[ka][A-Za-z0-9_]*\b")
+
+
+def _uses_local(code: str, table: object) -> bool:
+    """A k/a variable (not an opcode such as `alwayson`) makes a statement instrument code."""
+    return any(w not in table for w in _LOCAL_USE.findall(code))  # type: ignore[operator]
+
+
+def _strays_into_instrument(text: str, changes: list[str]) -> str:
+    """k- and a-rate statements after an `endin`, outside any block ("Variable 'kcut1' used
+    before defined" at global level: Qwen went on writing the instrument after closing it) move
+    back in, before that `endin`."""
+    lines = text.split("\n")
+    try:
+        start = next(i for i, ln in enumerate(lines) if "<CsInstruments>" in ln)
+        end = next(i for i, ln in enumerate(lines) if "</CsInstruments>" in ln)
+    except StopIteration:
+        return text
+    from csound_assist.diagnostics.opcodes import default_table
+    from csound_assist.diagnostics.source import blank_code
+
+    table = default_table()
+    code = blank_code(text).split("\n")
+    depth, last_endin, moves = 0, None, {}
+    for i in range(start + 1, end):
+        word = code[i].split()[:1]
+        if word and word[0] in ("instr", "opcode"):
+            depth += 1
+        elif word and word[0] in ("endin", "endop"):
+            depth = max(0, depth - 1)
+            last_endin = i if word[0] == "endin" else None
+        elif depth == 0 and last_endin is not None and _uses_local(code[i], table):
+            moves.setdefault(last_endin, []).append(i)
+    if not moves:
+        return text
+    moved = {i for group in moves.values() for i in group}
+    out = []
+    for i, line in enumerate(lines):
+        if i in moved:
+            continue
+        if i in moves:
+            out.extend(lines[k] for k in moves[i])
+        out.append(line)
+    changes.append(f"moved {len(moved)} instrument statement(s) written after endin back in")
+    return "\n".join(out)
 
 
 # --- variables without a rate prefix -------------------------------------------------------------
