@@ -12,6 +12,7 @@ Unsloth, bitsandbytes and TRL are imported only on the CUDA path; torch only ins
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -464,6 +465,14 @@ def sft_trainer(
     from trl import SFTConfig, SFTTrainer
 
     tc = cfg.train
+    # transformers 5 folded warmup_ratio into warmup_steps (a float below 1 is a ratio); the
+    # transformers 4.x that Unsloth may pin still has warmup_ratio.
+    names = {f.name for f in dataclasses.fields(SFTConfig)}
+    warmup = (
+        {"warmup_ratio": tc.warmup_ratio}
+        if "warmup_ratio" in names
+        else {"warmup_steps": tc.warmup_ratio}
+    )
     args = SFTConfig(
         output_dir=str(Path(tc.output_dir)),
         per_device_train_batch_size=tc.batch_size,
@@ -471,7 +480,6 @@ def sft_trainer(
         num_train_epochs=tc.epochs,
         max_steps=tc.max_steps or -1,
         learning_rate=tc.learning_rate,
-        warmup_ratio=tc.warmup_ratio,
         lr_scheduler_type="cosine",
         optim=optim or tc.optim,
         weight_decay=tc.weight_decay,
@@ -482,6 +490,7 @@ def sft_trainer(
         seed=tc.seed,
         max_length=tc.max_seq_length,
         report_to="none",
+        **warmup,
     )
     dataset = sft_dataset(rows, cfg.model.fim_tokens, tokenizer.eos_token or "")
     return SFTTrainer(model=model, processing_class=tokenizer, train_dataset=dataset, args=args)
@@ -499,9 +508,14 @@ def run_sft(
     adapter_dir = out_dir / "adapter"
     model.save_pretrained(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
-    tokens = trainer.state.num_input_tokens_seen or sum(
-        len(tokenizer(r["prompt"] + r["completion"])["input_ids"]) for r in trainer.train_dataset
-    ) * result.metrics.get("epoch", cfg.train.epochs)
+    # TRL has tokenized the dataset by now; tokens seen = its tokens × the epochs done.
+    data = trainer.train_dataset
+    epochs_done = result.metrics.get("epoch") or trainer.state.epoch or cfg.train.epochs
+    tokens = trainer.state.num_input_tokens_seen or (
+        sum(len(x) for x in data["input_ids"]) * epochs_done
+        if "input_ids" in data.column_names
+        else 0
+    )
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     (out_dir / "metrics.jsonl").write_text(
         "".join(

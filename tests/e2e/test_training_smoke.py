@@ -28,6 +28,9 @@ MANUAL_EXAMPLES = Path("/usr/share/doc/csound-doc/html/examples")
 
 pytestmark = [
     pytest.mark.slow,
+    # The first test also pays for the module's pipeline (four verbs, ~5 min on a quiet 2-core
+    # machine, over 10 on a busy one): the suite-wide 600 s would cut it off.
+    pytest.mark.timeout(1800),
     pytest.mark.skipif(shutil.which("csound") is None, reason="csound not installed"),
     pytest.mark.skipif(not MANUAL_EXAMPLES.is_dir(), reason="Csound manual not installed"),
 ]
