@@ -86,7 +86,10 @@ def cuts(n: int) -> list[Cut]:
             if (in_orc and not _SKIP_LINE.match(body) and len(stripped) >= 8
                     and not stripped.startswith(("instr", "endin"))):
                 at = pos + indent + 3
-                found.append(Cut(path.name, text, at, body[indent + 3 :]))
+                # The held-out rest of the line is removed (Tabby's convention): left in place
+                # it would sit right after the cursor and a correct answer would repeat it.
+                held_out = text[:at] + text[pos + len(body) :]
+                found.append(Cut(path.name, held_out, at, body[indent + 3 :]))
             pos += len(line)
         per_file.append(found)
     out: list[Cut] = []
@@ -367,11 +370,7 @@ async def bench_complete(service: Any, backend: Any, arm: str, chosen: list[Cut]
         still = None
         if suggestion:
             shown += 1
-            accepted = cut.text[: cut.offset] + suggestion + cut.text[cut.offset :]
-            # Accepting replaces the rest of the line when the suggestion carries it.
-            if first and want and first.startswith(want[:1]):
-                end = cut.text.find("\n", cut.offset)
-                accepted = cut.text[: cut.offset] + suggestion + cut.text[end:]
+            accepted = cut.text[: cut.offset] + suggestion.rstrip("\n") + cut.text[cut.offset :]
             still = (await check_csd(accepted, config)).ok
             compiles += int(still)
         dump.append({

@@ -23,8 +23,9 @@ def test_cuts_sit_three_characters_into_real_lines():
         line_start = cut.text.rfind("\n", 0, cut.offset) + 1
         line_end = cut.text.find("\n", cut.offset)
         line = cut.text[line_start:line_end]
-        assert line.strip()[:3] == cut.text[cut.offset - 3 : cut.offset]
-        assert cut.text[cut.offset:line_end] == cut.expected
+        assert line.lstrip() == cut.text[cut.offset - 3 : cut.offset]  # the rest is held out
+        original = (mq.DATA / "files" / cut.file).read_text()
+        assert cut.text[: cut.offset] + cut.expected + cut.text[cut.offset :] == original
 
 
 def test_every_planted_error_breaks_a_file_that_compiled():
