@@ -14,12 +14,10 @@ float, so clipping and NaNs are seen as they are.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -34,6 +32,7 @@ from csound_assist.audio.wav import WavError, WavStats, analyze_wav
 from csound_assist.diagnostics.compiler import INSTALL_HINT, sanitize_csd
 from csound_assist.diagnostics.source import kind_of
 from csound_assist.diagnostics.stderr import Mapping, clean, parse_stderr
+from csound_assist.processes import kill_group
 
 DEFAULT_SECONDS = 30.0
 MAX_SECONDS = 600.0
@@ -176,16 +175,6 @@ def _read_bounded(stream: Any, keep: list[str]) -> None:
     keep.append("".join(head) + ("\n[… output shortened …]\n" if dropped else "") + "".join(tail))
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-
-
 def runtime_problems(output: str) -> list[Problem]:
     """INIT and PERF errors (`INIT ERROR in instr 1 (opcode oscili.a) line 8: …`) on their line."""
     out = []
@@ -292,10 +281,10 @@ def render(
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             result.timed_out = True
-            _kill_group(proc)
+            kill_group(proc)
             proc.wait()
         except BaseException:  # KeyboardInterrupt: never leave csound running
-            _kill_group(proc)
+            kill_group(proc)
             proc.wait()
             raise
         reader.join(5)

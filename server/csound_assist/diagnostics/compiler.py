@@ -15,11 +15,9 @@ and reported on its line, so Csound never opens it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
-import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +33,7 @@ from csound_assist.diagnostics.model import SOURCE_COMPILER, Code, diagnostic
 from csound_assist.diagnostics.source import kind_of
 from csound_assist.diagnostics.stderr import Mapping, failure_without_diagnostics, parse_stderr
 from csound_assist.diagnostics.warm import TIMED_OUT, Reply, WarmCompiler
+from csound_assist.processes import kill_group
 
 DEFAULT_TIMEOUT = 3.0
 INSTALL_HINT = (
@@ -277,11 +276,11 @@ async def _run_cli(
     try:
         raw, _ = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
-        _kill(proc)
+        kill_group(proc)
         await proc.wait()
         return None
     except asyncio.CancelledError:
-        _kill(proc)
+        kill_group(proc)
         await asyncio.shield(proc.wait())
         raise
     return int(proc.returncode or 0), raw.decode("utf-8", errors="replace")
@@ -293,14 +292,6 @@ def _forms(opcode: str) -> list[str]:
     return default_table().render_forms(opcode)
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
 
 
 def _dedupe(diags: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:

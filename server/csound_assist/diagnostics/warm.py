@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
+
+from csound_assist.processes import kill_group
 
 START_TIMEOUT = 15.0
 MAX_OUTPUT = 1 << 22  # one reply line; Csound stops at its first error, so this is generous
@@ -158,13 +159,8 @@ class WarmCompiler:
         if proc is self._proc:
             self._ready = False
             self._proc = None
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+        if proc is not None:
+            kill_group(proc)
 
     async def _retire(self, proc: asyncio.subprocess.Process) -> None:
         """Let a replaced worker finish the check it may be answering: EOF on its stdin ends its
