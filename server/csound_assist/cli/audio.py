@@ -10,6 +10,7 @@ editors make clickable). Ctrl-C stops csound.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -126,7 +127,12 @@ def play_cmd(
         import threading
 
         def watch() -> None:
-            sys.stdin.buffer.read()  # returns at EOF: the parent is gone or closed the pipe
+            # Raw reads until EOF (the parent is gone or closed the pipe). Not sys.stdin: a daemon
+            # thread blocked inside its buffer holds the buffer's lock, and the interpreter aborts
+            # at exit trying to take it ("could not acquire lock for <stdin>", SIGABRT).
+            with contextlib.suppress(OSError):
+                while os.read(0, 4096):
+                    pass
             stop()
 
         threading.Thread(target=watch, daemon=True).start()
