@@ -64,7 +64,6 @@ export async function installServer(
     if (choice) log.show();
     return;
   }
-  await offerModel(python, log);
   if (setting) {
     // The configured interpreter lacks the server; the new environment is used only if the user agrees.
     const choice = await vscode.window.showInformationMessage(
@@ -74,14 +73,18 @@ export async function installServer(
     if (choice) {
       // The settings change restarts the server (debounced).
       await vscode.workspace.getConfiguration(CONFIG_SECTION).update(Settings.pythonPath, python, vscode.ConfigurationTarget.Global);
-      return;
+    } else {
+      await server.restart();
     }
+  } else {
+    await server.restart();
   }
-  await server.restart();
+  // Asked only once the server runs: the editor features never wait on the answer (or the download).
+  void offerModel(python, log, () => server.restart());
 }
 
 /** Opt-in: the default AI model is a 1.1 GB download, so it is installed only when asked. */
-async function offerModel(python: string, log: vscode.LogOutputChannel): Promise<void> {
+async function offerModel(python: string, log: vscode.LogOutputChannel, onInstalled: () => Promise<void>): Promise<void> {
   const choice = await vscode.window.showInformationMessage(
     `Csound Assist: also install the default AI model, ${MODEL_LABEL}? Without it (or Ollama), AI features are off.`,
     'Install Model',
@@ -102,6 +105,9 @@ async function offerModel(python: string, log: vscode.LogOutputChannel): Promise
       );
     },
   );
-  if (result.ok) void vscode.window.showInformationMessage(`Csound Assist: ${result.message}`);
+  if (result.ok) {
+    void vscode.window.showInformationMessage(`Csound Assist: ${result.message}`);
+    await onInstalled(); // the running server looked for a model at start
+  }
   else void vscode.window.showErrorMessage(`Csound Assist: the model was not installed: ${result.message}`);
 }
