@@ -523,9 +523,12 @@ export const checks = [
       // Leave the file, then follow the link back to it.
       await openFile(page, 'clean-synth.csd');
       // The editor marks a link it detected (ours or its own path:line:col one) with .detected-link.
-      const link = page.locator('.part.panel .monaco-editor .view-line .detected-link', { hasText: `${name}:${line}` }).last();
+      // Monaco renders a long token in pieces of ~50 characters, so a long path is several
+      // .detected-link spans: find the output line by its whole text, then take its last link piece.
+      const row = page.locator('.part.panel .monaco-editor .view-line', { hasText: `${name}:${line}:1: error:` }).last();
+      const link = row.locator('.detected-link').last();
       await link.waitFor({ timeout: 15_000 });
-      const linked = (await link.innerText()).trim();
+      const linked = (await row.locator('.detected-link').allInnerTexts()).join('').trim();
       await link.click({ modifiers: ['Control'] });
       await until(page, `${name} active`, async () => (await page.locator('.tabs-container .tab.active').innerText().catch(() => '')).includes(name), 15_000);
       const position = await until(page, `the cursor on line ${line}`, async () => {
